@@ -1,0 +1,84 @@
+-- The raw layer and the audit manifest: what ingestion writes, what dbt reads as sources.
+-- Idempotent: run before every load. dbt owns every other schema.
+create schema if not exists raw;
+create schema if not exists audit;
+create schema if not exists staging;
+create schema if not exists marts;
+
+-- One row per delivered file (by content): the manifest of the immutable archive.
+create table if not exists audit.files (
+    file_id          bigserial primary key,
+    sha256           text not null unique,
+    original_name    text not null,          -- name as delivered (never trusted for meaning)
+    archive_path     text not null,          -- path under $NTP_DATA_DIR/archive
+    size_bytes       bigint not null,
+    kind             text not null,          -- province_workbook | treasury_extract | plan_assignment | unknown
+    period           date,                   -- report month (first day), from the content
+    province_code    text,                   -- GSO code from the content; null for a national file
+    report_date      date,                   -- footer date of a workbook
+    replaces_note    text,                   -- "(Thay thế báo cáo ngày …)" when present
+    received_at      timestamptz not null,   -- the file's modification time in the inbox
+    ingested_at      timestamptz not null default now(),
+    status           text not null,          -- loaded | superseded | quarantined
+    row_count        integer not null default 0,
+    error_code       text,
+    error_message    text,
+    error_sheet      text,
+    error_row        integer,
+    error_column     text,
+    unit             text,                   -- unit line of a workbook (trieu_dong | dong | ty_dong)
+    constraint files_status_ck check (status in ('loaded', 'superseded', 'quarantined'))
+);
+create index if not exists files_period_idx on audit.files (period, kind, province_code);
+
+-- Provincial workbook cells, one row per figure, in VND, traceable to file/sheet/row/column.
+create table if not exists raw.province_report_cells (
+    file_id          bigint not null references audit.files (file_id),
+    sheet            text not null,
+    source_row       integer not null,       -- 1-based worksheet row
+    source_column    text not null,          -- worksheet column letter
+    period           date not null,
+    province_code    text not null,
+    capital_type     text not null,          -- DTPT (Biểu 01a) | SN (Biểu 01b)
+    stt              text,
+    component_key    text not null,          -- TOTAL for the TỔNG SỐ line
+    component_label  text not null,          -- the Nội dung cell as written
+    plan_block       text not null,          -- current | carryover
+    measure          text not null,          -- plan_assigned | allocated | disbursed_cumulative | disbursement_rate_pct
+    fund_source      text not null,          -- NSTW | NSDP | TOTAL
+    value            numeric not null,       -- VND for amounts, percent for the rate
+    value_as_reported text                   -- the cell text/number as read, before unit conversion
+);
+create index if not exists province_report_cells_file_idx on raw.province_report_cells (file_id);
+
+-- Treasury (TABMIS) extract lines, typed, in VND.
+create table if not exists raw.treasury_lines (
+    file_id              bigint not null references audit.files (file_id),
+    source_line          integer not null,   -- 1-based line in the delivered file (header = 1)
+    period               date not null,      -- from ky_bao_cao
+    ma_kbnn              text not null,
+    ma_tinh              text not null,
+    ma_ctmt              text not null,
+    nguon_von            text not null,
+    loai_von             text not null,
+    nam_kh               integer not null,
+    ma_dvqhns            text not null,
+    ten_dvqhns           text,
+    du_toan_giao         bigint not null,
+    thanh_toan_trong_ky  bigint not null,
+    luy_ke_thanh_toan    bigint not null
+);
+create index if not exists treasury_lines_file_idx on raw.treasury_lines (file_id);
+
+-- Annual plan assignment (Quyết định giao kế hoạch vốn), in VND.
+create table if not exists raw.plan_assignments (
+    file_id        bigint not null references audit.files (file_id),
+    source_line    integer not null,
+    nam_kh         integer not null,
+    ma_tinh        text not null,
+    ma_ctmt        text not null,
+    nguon_von      text not null,
+    loai_von       text not null,
+    ke_hoach_giao  bigint not null
+);
+create index if not exists plan_assignments_file_idx on raw.plan_assignments (file_id);

@@ -1,0 +1,115 @@
+"""`ntp`: the command line, thin over the library and Airflow."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+warnings.filterwarnings("ignore", module="platformdirs")
+
+
+def _period(text: str) -> str:
+    from ntp.periods import parse_period
+
+    try:
+        return parse_period(text).strftime("%Y-%m")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def cmd_warehouse(args: argparse.Namespace) -> int:
+    from ntp import warehouse
+    from ntp.settings import load
+
+    settings = load()
+    if args.action == "url":
+        print(warehouse.url(settings, start=False))
+        return 0
+    if settings.warehouse_url:
+        print("WAREHOUSE_URL is set: the warehouse is external, nothing to start or stop.", file=sys.stderr)
+        if args.action == "up":
+            warehouse.bootstrap(settings.warehouse_url)
+        return 0
+    server = warehouse.embedded(settings)
+    if args.action == "up":
+        server.start()
+        warehouse.bootstrap(server.url())
+        print(f"embedded warehouse running: {server.url()}")
+    else:
+        server.stop()
+        print("embedded warehouse stopped")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ntp.orchestrate import run_month
+
+    return run_month(args.period, inbox=args.inbox, force_alert=args.force_alert)
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from ntp.findings import print_findings
+
+    return print_findings(args.period, fmt=args.format, out=sys.stdout)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ntp.demo import run_demo
+
+    return run_demo(periods=args.periods, provinces=args.provinces)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from generator.cli import run_from_args
+
+    return run_from_args(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ntp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("warehouse", help="start/stop the embedded warehouse or print its URL")
+    p.add_argument("action", choices=["up", "down", "url"])
+    p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("run", help="run the monthly pipeline (the Airflow DAG ntp_monthly) for one month")
+    p.add_argument("--period", required=True, type=_period, help="report month, YYYY-MM")
+    p.add_argument("--inbox", help="folder of delivered files (default $NTP_DATA_DIR/inbox)")
+    p.add_argument("--force-alert", action="store_true", help="send the alert again even if already sent")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("findings", help="the quality findings of one month")
+    p.add_argument("--period", required=True, type=_period)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_findings)
+
+    p = sub.add_parser("demo", help="generate sample reports and run the pipeline for a few months")
+    p.add_argument("--periods", default="2024-01:2024-03", help="YYYY-MM or YYYY-MM:YYYY-MM")
+    p.add_argument("--provinces", default="all", help="all, or GSO codes like 11,49")
+    p.set_defaults(func=cmd_demo)
+
+    from generator.cli import add_arguments
+
+    p = sub.add_parser("generate", help="write sample monthly reports with planted discrepancies")
+    add_arguments(p)
+    p.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ntp.warehouse import WarehouseError
+
+    try:
+        return int(args.func(args) or 0)
+    except WarehouseError as err:
+        print(f"ntp: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

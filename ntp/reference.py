@@ -1,0 +1,101 @@
+"""Reference data (components, provinces before and after the 1 July 2025 merger).
+
+The single copy lives in `dbt_project/seeds/` so dbt and Python read the same files; an operator who
+replaces the placeholder Treasury codes edits one CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from ntp.settings import PROJECT_ROOT
+
+SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
+MERGER_DATE = date(2025, 7, 1)
+
+
+@dataclass(frozen=True)
+class Component:
+    component_key: str
+    treasury_code: str
+    program: str
+    level: str  # program | project | content | subproject
+    parent_key: str | None
+    stt: str
+    name_vi: str
+    capital_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Province:
+    province_code: str
+    province_name: str  # with prefix: "Tỉnh Điện Biên", "Thành phố Hà Nội"
+    codename: str
+    region: str | None
+    successor_code: str | None  # for the 63 pre-merger provinces
+
+    @property
+    def short_name(self) -> str:
+        for prefix in ("Thành phố ", "Tỉnh "):
+            if self.province_name.startswith(prefix):
+                return self.province_name[len(prefix):]
+        return self.province_name
+
+    @property
+    def is_city(self) -> bool:
+        return self.province_name.startswith("Thành phố ")
+
+
+def _rows(name: str, seeds_dir: Path = SEEDS_DIR) -> list[dict[str, str]]:
+    with open(seeds_dir / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@cache
+def components() -> tuple[Component, ...]:
+    return tuple(
+        Component(
+            component_key=r["component_key"],
+            treasury_code=r["treasury_code"],
+            program=r["program"],
+            level=r["level"],
+            parent_key=r["parent_key"] or None,
+            stt=r["stt"],
+            name_vi=r["name_vi"],
+            capital_types=tuple(r["capital_types"].split("|")),
+        )
+        for r in _rows("ref_components.csv")
+    )
+
+
+@cache
+def provinces_63() -> tuple[Province, ...]:
+    return tuple(
+        Province(r["province_code"], r["province_name"], r["codename"], r["region"], r["successor_code_2025"])
+        for r in _rows("ref_provinces_63.csv")
+    )
+
+
+@cache
+def provinces_34() -> tuple[Province, ...]:
+    region_of = {}
+    for p in provinces_63():
+        region_of.setdefault(p.successor_code, p.region)
+    return tuple(
+        Province(r["province_code"], r["province_name"], r["codename"], region_of.get(r["province_code"]), None)
+        for r in _rows("ref_provinces_34.csv")
+    )
+
+
+def provinces_for(period: date) -> tuple[Province, ...]:
+    """The provinces that exist (and must report) in a report month."""
+    return provinces_34() if period >= MERGER_DATE else provinces_63()
+
+
+def predecessors(successor_code: str) -> tuple[Province, ...]:
+    """The pre-merger provinces that became `successor_code` on 1 July 2025."""
+    return tuple(p for p in provinces_63() if p.successor_code == successor_code)
