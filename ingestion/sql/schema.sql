@@ -27,6 +27,8 @@ create table if not exists audit.files (
     error_row        integer,
     error_column     text,
     unit             text,                   -- unit line of a workbook (trieu_dong | dong | ty_dong)
+    run_period       date,                   -- the report month of the pipeline run that ingested it
+    version          integer not null default 1, -- 1, 2, … per (kind, period, province_code) in supersede order
     constraint files_status_ck check (status in ('loaded', 'superseded', 'quarantined'))
 );
 create index if not exists files_period_idx on audit.files (period, kind, province_code);

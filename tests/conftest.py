@@ -1,0 +1,43 @@
+"""Shared fixtures: one real embedded PostgreSQL per test session, in a temporary NTP_DATA_DIR."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An isolated NTP_DATA_DIR for the whole session; the default `.data/` is never touched."""
+    path = tmp_path_factory.mktemp("ntp-data")
+    os.environ["NTP_DATA_DIR"] = str(path)
+    os.environ.pop("WAREHOUSE_URL", None)
+    os.environ.pop("NTP_INBOX_DIR", None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(data_dir: Path) -> Iterator[str]:
+    """A real PostgreSQL (embedded, from the pgserver wheel) with the raw/audit schema created."""
+    from ntp import warehouse
+
+    server = warehouse.embedded()
+    server.start()
+    url = server.url()
+    warehouse.bootstrap(url)
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def clean_warehouse(warehouse_url: str) -> str:
+    """The session warehouse emptied of raw, audit and dbt-built rows, for tests that need a blank slate."""
+    from ntp import warehouse
+
+    with warehouse.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("truncate raw.province_report_cells, raw.treasury_lines, raw.plan_assignments, "
+                     "audit.files restart identity cascade")
+    return warehouse_url
