@@ -73,6 +73,12 @@ class EmbeddedServer:
         return self.password_file.read_text().strip()
 
     def port(self) -> int:
+        """The port of the running server (postmaster.pid, line 4), else the one recorded for next start."""
+        pid_file = self.cluster / "postmaster.pid"
+        if pid_file.exists():
+            lines = pid_file.read_text().splitlines()
+            if len(lines) > 3 and lines[3].strip().isdigit():
+                return int(lines[3])
         return int(self.port_file.read_text().strip())
 
     def url(self, database: str = DATABASE) -> str:
@@ -81,7 +87,8 @@ class EmbeddedServer:
     def is_running(self) -> bool:
         if not (self.cluster / "postmaster.pid").exists():
             return False
-        res = subprocess.run([_bin("pg_ctl"), "-D", str(self.cluster), "status"], capture_output=True)
+        res = subprocess.run([_bin("pg_ctl"), "-D", str(self.cluster), "status"], capture_output=True,
+                             user=_run_as_postgres_user())
         return res.returncode == 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -136,7 +143,7 @@ class EmbeddedServer:
         cmd = [_bin("pg_ctl"), "-D", str(self.cluster), "-l", str(log), "-w", "-t", "60",
                "-o", f"-p {self.port()}", "start"]
         res = subprocess.run(cmd, capture_output=True, text=True, user=user)
-        if res.returncode != 0:
+        if res.returncode != 0 and not self.is_running():
             # The recorded port may have been taken by something else since: pick a new one once.
             self.port_file.write_text(str(_free_port()))
             cmd[-2] = f"-p {self.port()}"
