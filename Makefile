@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs with uv.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
+
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
+export DO_NOT_TRACK ?= 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
+
+.PHONY: env demo test lint bench clean help
+
+help:
+	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
+	@echo "make test   - the test suite (real PostgreSQL, dbt, Airflow, GX, SMTP)"
+	@echo "make lint   - ruff"
+	@echo "make bench  - the benchmarks at a size that finishes in minutes"
+
+$(UV):
+	@echo "· installing uv"
+	@$(PYTHON) -m pip install --user --quiet uv 2>/dev/null || \
+		$(PYTHON) -m pip install --user --quiet --break-system-packages uv
+	@test -x $(UV) || { echo "uv not found at $(UV) after install"; exit 1; }
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra dev
+	@touch $@
+
+$(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+	@touch $@
+
+env: $(VENV)/.synced $(DBT_MANIFEST)
+
+demo: env
+	$(VENV)/bin/ntp demo
+
+test: env
+	$(VENV)/bin/pytest -q
+
+lint: env
+	$(VENV)/bin/ruff check .
+
+bench: env
+	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache

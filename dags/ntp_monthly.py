@@ -1,0 +1,172 @@
+"""`ntp_monthly`: one run per report month, from the delivered files to the monthly quality alert.
+
+Nothing heavy happens at parse time: the dbt part is rendered by Cosmos from the manifest that
+`make env` builds (`dbt parse`), and the ingestion, GX and alert code is imported inside the tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import InvocationMode, TestBehavior
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = PROJECT_ROOT / "dbt_project"
+
+DOC = """
+### ntp_monthly — one report month through the warehouse
+
+1. **resolve_period** — the report month: `params.period` (YYYY-MM) or the run's data interval.
+2. **prepare_warehouse** — schemas and raw/audit tables (idempotent).
+3. **discover_files** — the inbox files whose *content* says they belong to the month.
+4. **ingest_file** (mapped, one task per file) — archive, parse, validate, load atomically, or quarantine
+   with an error naming file, sheet, row, column and reason. A bad file never fails the run.
+5. **validate_batches** — Great Expectations suites on each loaded batch.
+6. **dbt** — staging → intermediate → marts → rules → findings, one task per model with its tests.
+7. **build_alert** — the monthly digest under `$NTP_DATA_DIR/reports/<YYYY-MM>/`, sent when configured.
+"""
+
+
+def _on_failure(context) -> None:
+    """A failed task of the monthly pipeline raises the pipeline alert."""
+    from alerts.pipeline import alert_pipeline_failure
+
+    alert_pipeline_failure(context)
+
+
+@dag(
+    dag_id="ntp_monthly",
+    description="Monthly NTP reports: ingest, reconcile, check, alert",
+    schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ntp", "monthly"],
+    doc_md=DOC,
+    params={
+        "period": Param(None, type=["null", "string"], description="Report month YYYY-MM (default: the data interval)"),
+        "inbox": Param(None, type=["null", "string"], description="Inbox folder (default $NTP_DATA_DIR/inbox)"),
+        "force_alert": Param(False, type="boolean", description="Send the alert again even if already sent"),
+    },
+    default_args={
+        "owner": "ntp-data-engineering",
+        "retries": 1,
+        "retry_delay": timedelta(minutes=2),
+        "on_failure_callback": _on_failure,
+    },
+)
+def ntp_monthly():
+    @task
+    def resolve_period() -> str:
+        """The report month of this run, YYYY-MM."""
+        from ntp.periods import label, parse_period
+
+        context = get_current_context()
+        explicit = context["params"].get("period")
+        if explicit:
+            return label(parse_period(explicit))
+        start = context["data_interval_start"]
+        return f"{start.year:04d}-{start.month:02d}"
+
+    @task
+    def prepare_warehouse() -> None:
+        """Create schemas and raw/audit tables if missing; export PG* for dbt when embedded."""
+        import os
+
+        from ntp import warehouse
+
+        url = warehouse.url()
+        warehouse.bootstrap(url)
+        for key, value in warehouse.libpq_env(url).items():
+            os.environ.setdefault(key, value)
+
+    @task
+    def discover_files(period: str) -> list[str]:
+        """The files of the inbox that belong to this month, by content."""
+        from ingestion.inbox import files_for_period
+        from ntp import warehouse
+        from ntp.periods import parse_period
+        from ntp.settings import load
+
+        inbox = get_current_context()["params"].get("inbox") or str(load().inbox_dir)
+        files = files_for_period(Path(inbox), parse_period(period), warehouse.url())
+        print(f"{len(files)} file(s) for {period} in {inbox}")
+        return [str(f) for f in files]
+
+    @task(map_index_template="{{ task.op_kwargs['path'] }}")
+    def ingest_file(path: str, period: str) -> dict:
+        """Load one delivered file atomically, or quarantine it with a precise error."""
+        from dataclasses import asdict
+
+        from ingestion.load import ingest_file as ingest
+        from ntp import warehouse
+        from ntp.periods import parse_period
+
+        result = ingest(Path(path), warehouse_url=warehouse.url(), run_period=parse_period(period))
+        print(f"{result.status}: {path} ({result.row_count} rows)"
+              + (f" — {result.error_message}" if result.error_message else ""))
+        return asdict(result)
+
+    @task(trigger_rule="all_done")
+    def validate_batches(results: list[dict]) -> dict:
+        """Great Expectations on every batch loaded in this run."""
+        from expectations.validate import validate_file_batch
+        from ntp import warehouse
+
+        url = warehouse.url()
+        summary = {"validated": 0, "failed": []}
+        for result in results or []:
+            if result and result.get("status") == "loaded" and result.get("file_id"):
+                outcome = validate_file_batch(result["file_id"], url)
+                summary["validated"] += 1
+                if not outcome.success:
+                    summary["failed"].append({"file": result["path"], "failures": outcome.failures})
+        print(f"validated {summary['validated']} batch(es), {len(summary['failed'])} with failures")
+        return summary
+
+    @task(trigger_rule="all_done")
+    def build_alert(period: str) -> str:
+        """Write the monthly digest and send it where configured."""
+        from alerts.digest import build_and_send
+
+        force = bool(get_current_context()["params"].get("force_alert"))
+        outcome = build_and_send(period, force=force)
+        print(f"alert written to {outcome.html_path}" + (f"; sent: {', '.join(outcome.sent)}" if outcome.sent else ""))
+        return str(outcome.html_path)
+
+    dbt = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_DIR,
+            manifest_path=DBT_DIR / "target" / "manifest.json",
+            project_name="ntp_warehouse",
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name="ntp", target_name="warehouse", profiles_yml_filepath=DBT_DIR / "profiles.yml"
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            emit_datasets=False,
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        operator_args={"install_deps": False},
+        default_args={"retries": 0},
+    )
+
+    period = resolve_period()
+    ready = prepare_warehouse()
+    files = discover_files(period)
+    ready >> files
+    loaded = ingest_file.partial(period=period).expand(path=files)
+    checked = validate_batches(loaded)
+    alert = build_alert(period)
+    checked >> dbt >> alert
+
+
+ntp_monthly()

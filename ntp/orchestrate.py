@@ -1,0 +1,138 @@
+"""Running the real Airflow DAG `ntp_monthly` for one month from the command line (`ntp run`).
+
+Airflow gets its own home under `$NTP_DATA_DIR/airflow` (SQLite metadata, no scheduler needed):
+`airflow dags test` executes one DAG run in-process, task by task, exactly as the DAG defines it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ntp import warehouse
+from ntp.periods import parse_period
+from ntp.settings import PROJECT_ROOT, Settings, load
+
+DAG_ID = "ntp_monthly"
+DBT_DIR = PROJECT_ROOT / "dbt_project"
+VENV_BIN = Path(sys.executable).parent
+
+
+def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
+    """The environment of every Airflow and dbt process of the embedded path."""
+    home = settings.airflow_home
+    env = dict(os.environ)
+    env.update(
+        {
+            "NTP_DATA_DIR": str(settings.data_dir),
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}"
+            ),
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+            "DBT_PROFILES_DIR": str(DBT_DIR),
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    if not settings.warehouse_url:
+        env["WAREHOUSE_URL"] = warehouse_url
+    env.update(warehouse.libpq_env(warehouse_url))
+    return env
+
+
+def ensure_airflow_db(env: dict[str, str]) -> None:
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    marker = home / ".migrated"
+    if marker.exists():
+        return
+    print("· preparing Airflow metadata database (first run only)", flush=True)
+    res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+    marker.touch()
+
+
+def ensure_dbt_manifest(env: dict[str, str]) -> None:
+    """Cosmos renders the dbt tasks from target/manifest.json; build it if the checkout has none."""
+    manifest = DBT_DIR / "target" / "manifest.json"
+    if manifest.exists():
+        return
+    print("· parsing the dbt project (manifest for Cosmos)", flush=True)
+    res = subprocess.run([str(VENV_BIN / "dbt"), "parse", "--project-dir", str(DBT_DIR)],
+                         env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{res.stdout[-3000:]}")
+
+
+_TASK_DONE = re.compile(r"Marking task as (\w+)\.?.*?task_id=([\w.]+)(?:.*?map_index=(-?\d+))?")
+_RUN_DONE = re.compile(r"DagRun Finished: .*?state=(\w+)")
+
+
+def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool = False,
+              quiet: bool = False) -> int:
+    """Run `ntp_monthly` for one report month; print progress and a summary; 0 when the run succeeded."""
+    settings = load()
+    period = parse_period(period_text)
+    label = period.strftime("%Y-%m")
+    url = warehouse.url(settings)
+    warehouse.bootstrap(url)
+    env = airflow_env(settings, url)
+    ensure_airflow_db(env)
+    ensure_dbt_manifest(env)
+
+    inbox_dir = str(Path(inbox).resolve()) if inbox else str(settings.inbox_dir)
+    conf = {"period": label, "inbox": inbox_dir, "force_alert": force_alert}
+    log_dir = settings.data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"ntp_monthly-{label}.log"
+    print(f"▶ ntp_monthly {label} (inbox {inbox_dir})", flush=True)
+    started = time.monotonic()
+    cmd = [str(VENV_BIN / "airflow"), "dags", "test", DAG_ID, period.isoformat(), "--conf", json.dumps(conf)]
+    state = None
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                cwd=str(PROJECT_ROOT))
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            m = _TASK_DONE.search(line)
+            if m and not quiet:
+                idx = f"[{m.group(3)}]" if m.group(3) not in (None, "-1") else ""
+                print(f"  {m.group(1).lower():8s} {m.group(2)}{idx}", flush=True)
+            r = _RUN_DONE.search(line)
+            if r:
+                state = r.group(1)
+        proc.wait()
+    elapsed = time.monotonic() - started
+    ok = proc.returncode == 0 and state == "success"
+    print(f"{'✔' if ok else '✘'} ntp_monthly {label}: {state or 'no result'} in {elapsed:.0f} s (log {log_path})")
+    if ok:
+        _print_summary(label, url, settings)
+    return 0 if ok else 1
+
+
+def _print_summary(label: str, url: str, settings: Settings) -> None:
+    period = parse_period(label)
+    with warehouse.connect(url) as conn:
+        files = conn.execute(
+            "select status, count(*) from audit.files where coalesce(period, run_period) = %s group by 1 order by 1",
+            (period,),
+        ).fetchall()
+        findings = []
+        if conn.execute("select to_regclass('marts.fct_findings')").fetchone()[0]:
+            findings = conn.execute(
+                "select severity, status, count(*) from marts.fct_findings where period = %s group by 1, 2 order by 1, 2",
+                (period,),
+            ).fetchall()
+    print("  files:    " + (", ".join(f"{n} {s}" for s, n in files) or "none"))
+    print("  findings: " + (", ".join(f"{n} {sev} {st}" for sev, st, n in findings) or "none"))
+    print(f"  alert:    {settings.reports_dir / label / 'alert.html'}")
