@@ -41,3 +41,33 @@ def clean_warehouse(warehouse_url: str) -> str:
         conn.execute("truncate raw.province_report_cells, raw.treasury_lines, raw.plan_assignments, "
                      "audit.files restart identity cascade")
     return warehouse_url
+
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+
+@pytest.fixture(scope="session")
+def dbt(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """Run the real dbt CLI against the session warehouse: `dbt("build", "--select", "…")`.
+
+    Uses its own target/log paths so tests never disturb the checkout's manifest. Raises with dbt's
+    output when the command fails; returns the completed process otherwise.
+    """
+    import subprocess
+    import sys
+
+    from ntp import warehouse
+
+    target = tmp_path_factory.mktemp("dbt-target")
+    env = dict(os.environ, **warehouse.libpq_env(warehouse_url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    dbt_bin = str(Path(sys.executable).parent / "dbt")
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [dbt_bin, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+               "--target-path", str(target), "--log-path", str(target / "logs")]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
+        return proc
+
+    return run
