@@ -1,0 +1,458 @@
+"""Bulk load of the Treasury extract and the plan-assignment CSV: COPY into a temporary text table,
+then type, validate, de-duplicate and insert with set-based SQL in the caller's transaction.
+
+No Python touches individual lines: the file's bytes go to COPY as delivered (PostgreSQL converts
+Windows-1258), and every check is one SQL statement that names the first failing line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from ingestion.csvformat import CsvFormat, sniff_csv
+from ingestion.errors import RejectedFile
+from ntp.reference import components, provinces_63, provinces_for
+
+COPY_CHUNK = 1 << 20
+TREASURY_COLUMNS = (
+    "ky_bao_cao",
+    "ma_kbnn",
+    "ma_tinh",
+    "ma_ctmt",
+    "nguon_von",
+    "loai_von",
+    "nam_kh",
+    "ma_dvqhns",
+    "ten_dvqhns",
+    "du_toan_giao",
+    "thanh_toan_trong_ky",
+    "luy_ke_thanh_toan",
+)
+PLAN_COLUMNS = ("nam_kh", "ma_tinh", "ma_ctmt", "nguon_von", "loai_von", "ke_hoach_giao")
+AMOUNTS = {
+    "treasury_extract": ("du_toan_giao", "thanh_toan_trong_ky", "luy_ke_thanh_toan"),
+    "plan_assignment": ("ke_hoach_giao",),
+}
+
+
+@dataclass
+class CsvLoad:
+    kind: str
+    period: date | None
+    province_code: str | None
+    row_count: int
+    notes: list[str] = field(default_factory=list)
+
+
+def kind_of_header(header: list[str]) -> str | None:
+    cols = set(header)
+    if {"ky_bao_cao", "ma_kbnn"} & cols or len(cols & set(TREASURY_COLUMNS)) >= 8:
+        return "treasury_extract"
+    if "ke_hoach_giao" in cols or cols >= set(PLAN_COLUMNS) - {"ke_hoach_giao"} and "ky_bao_cao" not in cols:
+        return "plan_assignment"
+    return None
+
+
+def _amount(col: sql.Composable) -> sql.Composable:
+    """Integer VND from text; thousands separators accepted only in groups of three; else NULL."""
+    return sql.SQL(
+        "case when {c} ~ '^-?[0-9]{{1,18}}$' then {c}::bigint "
+        "when {c} ~ '^-?[0-9]{{1,3}}([., \u00a0][0-9]{{3}}){{1,5}}$' "
+        "then regexp_replace({c}, '[., \u00a0]', '', 'g')::bigint end"
+    ).format(c=col)
+
+
+def _copy(conn: psycopg.Connection, path: Path, fmt: CsvFormat, staging: str) -> int:
+    cols = [f"c{i}" for i in range(len(fmt.header))]
+    create = sql.SQL(
+        "create temp table {} (line bigint generated always as identity, {}) on commit drop"
+    ).format(
+        sql.Identifier(staging),
+        sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in cols),
+    )
+    stmt = sql.SQL("copy {} ({}) from stdin (format csv, header true, delimiter {}, encoding {})").format(
+        sql.Identifier(staging),
+        sql.SQL(", ").join(map(sql.Identifier, cols)),
+        sql.Literal(fmt.delimiter),
+        sql.Literal(fmt.encoding),
+    )
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(create)
+            with cur.copy(stmt) as copy, open(path, "rb") as f:
+                f.seek(fmt.start)
+                left = fmt.end - fmt.start
+                while left > 0:
+                    chunk = f.read(min(COPY_CHUNK, left))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    copy.write(chunk)
+            return cur.rowcount
+    except psycopg.errors.DataError as err:
+        raise _copy_error(err, fmt) from err
+
+
+def _copy_error(err: psycopg.errors.DataError, fmt: CsvFormat) -> RejectedFile:
+    import re
+
+    context = err.diag.context or ""
+    m = re.search(r"line (\d+)", context)
+    line = int(m.group(1)) if m else None
+    col = re.search(r"column (c\d+)", context)
+    column = fmt.header[int(col.group(1)[1:])] if col else None
+    primary = err.diag.message_primary or str(err)
+    if isinstance(err, psycopg.errors.CharacterNotInRepertoire | psycopg.errors.UntranslatableCharacter):
+        code, msg = "bad_encoding", f"invalid {fmt.encoding} text: {primary}"
+    else:
+        code, msg = "bad_csv_row", f"malformed CSV line ({primary}); delimiter '{fmt.delimiter}'"
+    return RejectedFile(code, msg, row=line, column=column)
+
+
+def load_csv(
+    conn: psycopg.Connection,
+    path: Path,
+    file_id: int,
+    *,
+    today: date | None = None,
+    fmt: CsvFormat | None = None,
+) -> CsvLoad:
+    """Load one Treasury or plan CSV into raw; raises RejectedFile for a bad file (caller rolls back)."""
+    fmt = fmt or sniff_csv(path)
+    kind = kind_of_header(fmt.header)
+    if kind is None:
+        raise RejectedFile(
+            "bad_csv_header",
+            "the header names neither a Treasury extract nor a plan "
+            f"assignment: {', '.join(fmt.header)[:200]}",
+            row=1,
+        )
+    wanted = TREASURY_COLUMNS if kind == "treasury_extract" else PLAN_COLUMNS
+    missing = [c for c in wanted if c not in fmt.header]
+    if missing:
+        raise RejectedFile(
+            "bad_csv_header",
+            f"header misses column(s) {', '.join(missing)} (delimiter '{fmt.delimiter}')",
+            row=1,
+            column=missing[0],
+        )
+    staging = f"stg_{file_id}"
+    try:
+        n = _copy(conn, path, fmt, staging)
+    except RejectedFile as rej:
+        if rej.code != "bad_encoding" or fmt.encoding != "UTF8":
+            raise
+        fmt.encoding = "WIN1258"  # non-UTF-8 bytes beyond the sniffed head: a legacy export
+        n = _copy(conn, path, fmt, staging)
+    if n == 0:
+        raise RejectedFile("empty_file", "no data lines after the header", row=2)
+    return _Loader(conn, fmt, kind, file_id, staging, n, today or date.today()).run()
+
+
+class _Loader:
+    def __init__(self, conn, fmt: CsvFormat, kind: str, file_id: int, staging: str, n: int, today: date):
+        self.conn, self.fmt, self.kind, self.file_id, self.n, self.today = conn, fmt, kind, file_id, n, today
+        self.stg = sql.Identifier(staging)
+        self.col = {name: sql.Identifier(f"c{i}") for i, name in reversed(list(enumerate(fmt.header)))}
+        self.notes: list[str] = []
+
+    def q(self, query: str, **kw) -> list[tuple]:
+        comp = sql.SQL(query).format(stg=self.stg, **kw)
+        return self.conn.execute(comp).fetchall()
+
+    def t(self, name: str) -> sql.Composable:
+        return sql.SQL("btrim({})").format(self.col[name])
+
+    # -- checks -----------------------------------------------------------------------------
+    def first_bad(
+        self,
+        condition: sql.Composable,
+        name: str,
+        code: str,
+        message: str,
+        period: date | None = None,
+        province: str | None = None,
+    ) -> None:
+        rows = self.conn.execute(
+            sql.SQL("select line, {c} from {stg} where {cond} order by line limit 1").format(
+                c=self.col[name], stg=self.stg, cond=condition
+            )
+        ).fetchall()
+        if rows:
+            line, value = rows[0]
+            raise RejectedFile(
+                code,
+                message.format(value=value),
+                row=line + 1,
+                column=name,
+                period=period,
+                province_code=province,
+            )
+
+    def drop_total_lines(self) -> None:
+        """Well-formed `Tổng cộng` lines inside the data (not only at the end) are dropped too."""
+        key = self.t("ma_tinh" if self.kind == "plan_assignment" else "ky_bao_cao")
+        rows = self.conn.execute(
+            sql.SQL(
+                "delete from {stg} where {k} !~ '^[0-9]+$' and "
+                "lower(concat_ws(' ', {all})) ~ '(tổng cộng|tong cong|tổng số|tong so)' "
+                "returning line"
+            ).format(stg=self.stg, k=key, all=sql.SQL(", ").join(self.col.values()))
+        ).fetchall()
+        if rows:
+            self.n -= len(rows)
+            self.notes.append(
+                f"{len(rows)} total line(s) dropped (lines {', '.join(str(r[0] + 1) for r in rows)})"
+            )
+
+    def period(self) -> date | None:
+        if self.kind == "plan_assignment":
+            return None
+        k = self.t("ky_bao_cao")
+        self.first_bad(
+            sql.SQL("{k} !~ '^(19|20)[0-9]{{2}}(0[1-9]|1[0-2])$' or {k} is null").format(k=k),
+            "ky_bao_cao",
+            "unknown_period",
+            "ky_bao_cao '{value}' is not a report month YYYYMM",
+        )
+        lo, hi = self.conn.execute(
+            sql.SQL("select min({k}), max({k}) from {stg}").format(k=k, stg=self.stg)
+        ).fetchone()
+        if lo != hi:
+            self.first_bad(
+                sql.SQL("{k} <> {lo}").format(k=k, lo=sql.Literal(lo)),
+                "ky_bao_cao",
+                "mixed_periods",
+                f"the file mixes report months ({lo} and '{{value}}'); one file per month",
+            )
+        period = date(int(lo[:4]), int(lo[4:]), 1)
+        if period > self.today.replace(day=1):
+            raise RejectedFile(
+                "future_period",
+                f"ky_bao_cao {lo} is a month that has not started yet",
+                row=2,
+                column="ky_bao_cao",
+                period=period,
+            )
+        return period
+
+    def pad(self, name: str, width: int, valid: frozenset[str] | None = None) -> sql.Composable:
+        """Restore lost leading zeros of a numeric code; counted and reported, never silent."""
+        c = self.t(name)
+        cond = sql.SQL("{c} ~ '^[0-9]+$' and length({c}) < {w}").format(c=c, w=sql.Literal(width))
+        if valid is not None:
+            cond = sql.SQL("{cond} and lpad({c}, {w}, '0') = any({v})").format(
+                cond=cond, c=c, w=sql.Literal(width), v=sql.Literal(sorted(valid))
+            )
+        fixed = self.conn.execute(
+            sql.SQL("select count(*) from {stg} where {cond}").format(stg=self.stg, cond=cond)
+        ).fetchone()[0]
+        if fixed:
+            self.notes.append(f"{fixed} {name} value(s) with lost leading zeros padded to {width} digits")
+            return sql.SQL("case when {cond} then lpad({c}, {w}, '0') else {c} end").format(
+                cond=cond, c=c, w=sql.Literal(width)
+            )
+        return c
+
+    def run(self) -> CsvLoad:
+        self.drop_total_lines()
+        if self.n == 0:
+            raise RejectedFile("empty_file", "no data lines, only total lines")
+        period = self.period()
+        year_sql = self.t("nam_kh")
+        if self.kind == "plan_assignment":
+            self.first_bad(
+                sql.SQL("{y} !~ '^20[0-9]{{2}}$' or {y} is null").format(y=year_sql),
+                "nam_kh",
+                "invalid_code",
+                "nam_kh '{value}' is not a plan year",
+            )
+            years = self.q("select distinct {y} from {stg}", y=year_sql)
+            if len(years) > 1:
+                self.first_bad(
+                    sql.SQL("{y} <> {v}").format(y=year_sql, v=sql.Literal(years[0][0])),
+                    "nam_kh",
+                    "mixed_periods",
+                    "the plan file mixes plan years ('{value}')",
+                )
+            plan_year = int(years[0][0])
+            ref_period = date(plan_year, 1, 1)
+        else:
+            ref_period = period
+        assert ref_period is not None
+        codes = frozenset(p.province_code for p in provinces_for(ref_period))
+        if self.kind == "plan_assignment" and plan_year == 2025:
+            codes |= frozenset(p.province_code for p in provinces_63())
+        ma_tinh = self.pad("ma_tinh", 2, codes)
+        self.first_bad(
+            sql.SQL("not coalesce({m} = any({v}), false)").format(m=ma_tinh, v=sql.Literal(sorted(codes))),
+            "ma_tinh",
+            "unknown_province",
+            f"ma_tinh '{{value}}' is not a province code in {ref_period:%m/%Y}",
+            period=ref_period,
+        )
+        provinces = self.q("select distinct {m} from {stg} limit 2", m=ma_tinh)
+        province = provinces[0][0] if len(provinces) == 1 else None
+        ctmt = sorted({c.treasury_code for c in components()})
+        self.first_bad(
+            sql.SQL("not coalesce({m} = any({v}), false)").format(m=self.t("ma_ctmt"), v=sql.Literal(ctmt)),
+            "ma_ctmt",
+            "unknown_component",
+            "ma_ctmt '{value}' is not a programme/project code",
+            period=ref_period,
+            province=province,
+        )
+        nguon = sql.SQL("translate(upper({c}), 'Đđ', 'DD')").format(c=self.t("nguon_von"))
+        self.first_bad(
+            sql.SQL("not coalesce({n} in ('NSTW', 'NSDP'), false)").format(n=nguon),
+            "nguon_von",
+            "invalid_code",
+            "nguon_von '{value}' is not NSTW or NSDP",
+            ref_period,
+            province,
+        )
+        loai = sql.SQL("upper({c})").format(c=self.t("loai_von"))
+        self.first_bad(
+            sql.SQL("not coalesce({n} in ('DTPT', 'SN'), false)").format(n=loai),
+            "loai_von",
+            "invalid_code",
+            "loai_von '{value}' is not DTPT or SN",
+            ref_period,
+            province,
+        )
+        if self.kind == "treasury_extract":
+            assert period is not None
+            self.first_bad(
+                sql.SQL("not coalesce({y} ~ '^20[0-9]{{2}}$' and {y}::int <= {py}, false)").format(
+                    y=year_sql, py=sql.Literal(period.year)
+                ),
+                "nam_kh",
+                "invalid_code",
+                f"nam_kh '{{value}}' is not a plan year up to {period.year}",
+                period,
+                province,
+            )
+        for name in AMOUNTS[self.kind]:
+            self.first_bad(
+                sql.SQL("{a} is null").format(a=_amount(self.t(name))),
+                name,
+                "unparseable_number",
+                f"{name} '{{value}}' is not an integer amount in VND",
+                ref_period,
+                province,
+            )
+        dupes = self.dedupe()
+        self.check_trailer()
+        count = self.insert(ma_tinh, nguon, loai, dupes)
+        return CsvLoad(self.kind, ref_period, province, count, self.notes)
+
+    def dedupe(self) -> bool:
+        cols = sql.SQL(", ").join(self.col[c] for c in self.fmt.header if c in self.col)
+        distinct = self.conn.execute(
+            sql.SQL("select count(*) from (select 1 from {stg} group by {cols}) d").format(
+                stg=self.stg, cols=cols
+            )
+        ).fetchone()[0]
+        if distinct == self.n:
+            return False
+        dropped = self.n - distinct
+        self.conn.execute(
+            sql.SQL(
+                "delete from {stg} s using (select line from (select line, row_number() over "
+                "(partition by {cols} order by line) rn from {stg}) x where rn > 1) d "
+                "where s.line = d.line"
+            ).format(stg=self.stg, cols=cols)
+        )
+        self.n = distinct
+        self.notes.append(f"{dropped} exact duplicate line(s) dropped")
+        return True
+
+    def check_trailer(self) -> None:
+        if self.fmt.trailing_blank:
+            self.notes.append(f"{self.fmt.trailing_blank} trailing blank line(s) ignored")
+        if not self.fmt.trailer:
+            return
+        names = AMOUNTS[self.kind]
+        sums = self.conn.execute(
+            sql.SQL("select {s} from {stg}").format(
+                stg=self.stg,
+                s=sql.SQL(", ").join(sql.SQL("sum({a})").format(a=_amount(self.t(n))) for n in names),
+            )
+        ).fetchone()
+        for i, (_, fields) in enumerate(self.fmt.trailer):
+            line = self.n + 2 + i
+            if len(fields) != len(self.fmt.header):
+                self.notes.append(
+                    f"total line {line} dropped (its {len(fields)} fields do not align with the "
+                    "header, amounts not checked)"
+                )
+                continue
+            for name, expected in zip(names, sums, strict=True):
+                raw = fields[self.fmt.header.index(name)].strip()
+                if not raw:
+                    continue
+                digits = raw.replace(".", "").replace(",", "").replace(" ", "")
+                if not digits.lstrip("-").isdigit():
+                    raise RejectedFile(
+                        "unparseable_number",
+                        f"total line: {name} '{raw}' is not an amount",
+                        row=line,
+                        column=name,
+                    )
+                if int(digits) != int(expected or 0):
+                    raise RejectedFile(
+                        "total_mismatch",
+                        f"the total line says {name} = {int(digits):,} but the "
+                        f"lines sum to {int(expected or 0):,}",
+                        row=line,
+                        column=name,
+                    )
+            self.notes.append(f"total line {line} dropped (amounts match the lines)")
+
+    def insert(self, ma_tinh, nguon, loai, _dupes: bool) -> int:
+        fid = sql.Literal(self.file_id)
+        if self.kind == "treasury_extract":
+            ten = self.col.get("ten_dvqhns")
+            query = sql.SQL(
+                "insert into raw.treasury_lines (file_id, source_line, period, ma_kbnn, ma_tinh, ma_ctmt, "
+                "nguon_von, loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, thanh_toan_trong_ky, "
+                "luy_ke_thanh_toan) select {fid}, line + 1, to_date({k}, 'YYYYMM'), {kbnn}, {tinh}, {ctmt}, "
+                "{nguon}, {loai}, {nam}::int, {dv}, normalize(btrim({ten}), nfc), {a1}, {a2}, {a3} from {stg}"
+            ).format(
+                fid=fid,
+                k=self.t("ky_bao_cao"),
+                kbnn=self.pad("ma_kbnn", 4),
+                tinh=ma_tinh,
+                ctmt=self.t("ma_ctmt"),
+                nguon=nguon,
+                loai=loai,
+                nam=self.t("nam_kh"),
+                dv=self.pad("ma_dvqhns", 7),
+                ten=ten,
+                a1=_amount(self.t("du_toan_giao")),
+                a2=_amount(self.t("thanh_toan_trong_ky")),
+                a3=_amount(self.t("luy_ke_thanh_toan")),
+                stg=self.stg,
+            )
+        else:
+            query = sql.SQL(
+                "insert into raw.plan_assignments (file_id, source_line, nam_kh, ma_tinh, ma_ctmt, "
+                "nguon_von, loai_von, ke_hoach_giao) select {fid}, line + 1, {nam}::int, {tinh}, {ctmt}, "
+                "{nguon}, {loai}, {a} from {stg}"
+            ).format(
+                fid=fid,
+                nam=self.t("nam_kh"),
+                tinh=ma_tinh,
+                ctmt=self.t("ma_ctmt"),
+                nguon=nguon,
+                loai=loai,
+                a=_amount(self.t("ke_hoach_giao")),
+                stg=self.stg,
+            )
+        cur = self.conn.execute(query)
+        return cur.rowcount

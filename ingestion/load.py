@@ -1,0 +1,269 @@
+"""Ingest one delivered file: archive, identify, parse, validate, load into raw, record in audit.files.
+
+Everything the warehouse learns from a file is written in one transaction; the archive copy is written
+before it, atomically and content-addressed, so a retry after a crash is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+
+from ingestion import manifest
+from ingestion.archive import archive, quarantine, sha256_of
+from ingestion.errors import RejectedFile
+from ingestion.identify import UNKNOWN, WORKBOOK, identify
+from ntp.settings import Settings
+from ntp.settings import load as load_settings
+
+log = logging.getLogger(__name__)
+
+CELL_COLUMNS = (
+    "file_id",
+    "sheet",
+    "source_row",
+    "source_column",
+    "period",
+    "province_code",
+    "capital_type",
+    "stt",
+    "component_key",
+    "component_label",
+    "plan_block",
+    "measure",
+    "fund_source",
+    "value",
+    "value_as_reported",
+)
+
+
+@dataclass
+class IngestResult:
+    file_id: int | None
+    path: str
+    kind: str
+    status: str  # loaded | duplicate | superseded | quarantined
+    period: str | None
+    province_code: str | None
+    row_count: int
+    error_code: str | None
+    error_message: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _period_text(period: date | None) -> str | None:
+    return period.strftime("%Y-%m") if period else None
+
+
+def human_message(name: str, err: RejectedFile) -> str:
+    where = err.where()
+    return f"{name}: {where + ': ' if where else ''}{err.message} [{err.code}]"
+
+
+def _connect(warehouse_url: str) -> psycopg.Connection:
+    from ntp.warehouse import connect
+
+    return connect(warehouse_url)
+
+
+def ingest_file(
+    path: Path,
+    *,
+    warehouse_url: str,
+    run_period: date,
+    settings: Settings | None = None,
+    today: date | None = None,
+) -> IngestResult:
+    """Ingest one file; never raises for bad input, only for infrastructure errors (database down)."""
+    settings = settings or load_settings()
+    path = Path(path)
+    stat = path.stat()
+    sha = sha256_of(path)
+    received_at = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+    stored = archive(path, sha, settings.archive_dir)
+    base = {
+        "sha256": sha,
+        "original_name": path.name,
+        "archive_path": str(stored.relative_to(settings.data_dir))
+        if stored.is_relative_to(settings.data_dir)
+        else str(stored),
+        "size_bytes": stat.st_size,
+        "received_at": received_at,
+        "run_period": run_period,
+    }
+    with _connect(warehouse_url) as conn:
+        conn.execute("select pg_advisory_xact_lock(7303, hashtext(%s))", (sha,))
+        existing = manifest.find(conn, sha)
+        if existing:
+            conn.rollback()
+            fid, kind, status, period, province, rows, code, msg = existing
+            return IngestResult(
+                fid, str(path), kind, "duplicate", _period_text(period), province, 0, code, msg
+            )
+        kind = UNKNOWN
+        try:
+            kind = identify(path)
+            if kind == WORKBOOK:
+                result = _load_workbook(conn, path, base, today)
+            else:
+                result = _load_csv(conn, path, base, kind, today)
+            conn.commit()
+            return result
+        except RejectedFile as err:
+            conn.rollback()
+            return _quarantine(conn, path, base, kind, err, settings)
+        except (psycopg.DataError, psycopg.IntegrityError) as err:
+            conn.rollback()
+            rej = RejectedFile("invalid_value", f"a value the warehouse refuses: {err.diag.message_primary}")
+            return _quarantine(conn, path, base, kind, rej, settings)
+        except psycopg.Error:
+            raise
+        except (
+            MemoryError,
+            RecursionError,
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            OSError,
+            UnicodeError,
+            AssertionError,
+        ) as err:
+            conn.rollback()
+            log.exception("unexpected failure reading %s", path)
+            rej = RejectedFile("unreadable", f"the file could not be read ({type(err).__name__}: {err})")
+            return _quarantine(conn, path, base, kind, rej, settings)
+
+
+def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date | None) -> IngestResult:
+    from ingestion.workbook import parse_workbook
+
+    report = parse_workbook(path, today=today)
+    file_id = manifest.insert(
+        conn,
+        **base,
+        kind=WORKBOOK,
+        period=report.period,
+        province_code=report.province_code,
+        report_date=report.report_date,
+        replaces_note=report.replaces_note,
+        status="loaded",
+        row_count=len(report.cells),
+        unit=report.unit,
+    )
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"copy raw.province_report_cells ({', '.join(CELL_COLUMNS)}) from stdin") as copy,
+    ):
+        for c in report.cells:
+            copy.write_row((file_id, c[0], c[1], c[2], report.period, report.province_code, *c[3:]))
+    manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)
+    status = conn.execute("select status from audit.files where file_id = %s", (file_id,)).fetchone()[0]
+    return IngestResult(
+        file_id,
+        str(path),
+        WORKBOOK,
+        status,
+        _period_text(report.period),
+        report.province_code,
+        len(report.cells),
+        None,
+        None,
+    )
+
+
+def _load_csv(
+    conn: psycopg.Connection, path: Path, base: dict, kind: str, today: date | None
+) -> IngestResult:
+    from ingestion.csvload import load_csv
+
+    file_id = manifest.insert(conn, **base, kind=kind, status="loaded")
+    res = load_csv(conn, path, file_id, today=today)
+    message = "; ".join(res.notes) or None
+    manifest.update(
+        conn,
+        file_id,
+        period=res.period,
+        province_code=res.province_code,
+        row_count=res.row_count,
+        error_message=message,
+    )
+    manifest.recompute_versions(conn, kind, res.period, res.province_code)
+    status = conn.execute("select status from audit.files where file_id = %s", (file_id,)).fetchone()[0]
+    return IngestResult(
+        file_id,
+        str(path),
+        kind,
+        status,
+        _period_text(res.period),
+        res.province_code,
+        res.row_count,
+        None,
+        message,
+    )
+
+
+def _quarantine(
+    conn: psycopg.Connection, path: Path, base: dict, kind: str, err: RejectedFile, settings: Settings
+) -> IngestResult:
+    period = err.period if isinstance(err.period, date) else None
+    month = _period_text(period) or "unknown"
+    human = human_message(path.name, err)
+    report = {
+        **err.to_dict(path.name),
+        "human": human,
+        "kind": kind,
+        "sha256": base["sha256"],
+        "period": month if period else None,
+        "province_code": err.province_code,
+    }
+    quarantine(path, base["sha256"], settings.quarantine_dir, month, report)
+    file_id = manifest.insert(
+        conn,
+        **base,
+        kind=kind,
+        period=period,
+        province_code=err.province_code,
+        status="quarantined",
+        row_count=0,
+        error_code=err.code,
+        error_message=human,
+        error_sheet=err.sheet,
+        error_row=err.row,
+        error_column=err.column,
+    )
+    conn.commit()
+    log.warning("quarantined %s", human)
+    return IngestResult(
+        file_id, str(path), kind, "quarantined", _period_text(period), err.province_code, 0, err.code, human
+    )
+
+
+def _ingest_one(args: tuple) -> IngestResult:
+    path, warehouse_url, run_period, settings = args
+    return ingest_file(path, warehouse_url=warehouse_url, run_period=run_period, settings=settings)
+
+
+def ingest_files(
+    paths: list[Path],
+    *,
+    warehouse_url: str,
+    run_period: date,
+    settings: Settings | None = None,
+    workers: int = 2,
+) -> list[IngestResult]:
+    """Ingest many files, `workers` at a time (processes); results in the order of `paths`."""
+    settings = settings or load_settings()
+    jobs = [(Path(p), warehouse_url, run_period, settings) for p in paths]
+    if workers <= 1 or len(jobs) <= 1:
+        return [_ingest_one(j) for j in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_ingest_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))

@@ -1,0 +1,100 @@
+"""The audit.files manifest: one row per delivered content, and the version order of revisions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import psycopg
+
+COLUMNS = (
+    "sha256",
+    "original_name",
+    "archive_path",
+    "size_bytes",
+    "kind",
+    "period",
+    "province_code",
+    "report_date",
+    "replaces_note",
+    "received_at",
+    "status",
+    "row_count",
+    "error_code",
+    "error_message",
+    "error_sheet",
+    "error_row",
+    "error_column",
+    "unit",
+    "run_period",
+)
+
+
+def find(conn: psycopg.Connection, sha256: str) -> tuple | None:
+    return conn.execute(
+        "select file_id, kind, status, period, province_code, row_count, error_code, "
+        "error_message from audit.files where sha256 = %s",
+        (sha256,),
+    ).fetchone()
+
+
+def insert(conn: psycopg.Connection, **values) -> int:
+    cols = [c for c in COLUMNS if c in values]
+    placeholders = ", ".join(["%s"] * len(cols))
+    row = conn.execute(
+        f"insert into audit.files ({', '.join(cols)}) values ({placeholders}) returning file_id",
+        [values[c] for c in cols],
+    ).fetchone()
+    return row[0]
+
+
+def update(conn: psycopg.Connection, file_id: int, **values) -> None:
+    sets = ", ".join(f"{c} = %s" for c in values)
+    conn.execute(f"update audit.files set {sets} where file_id = %s", [*values.values(), file_id])
+
+
+def lock_group(conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None) -> None:
+    conn.execute("select pg_advisory_xact_lock(7302, hashtext(%s))", (f"{kind}|{period}|{province_code}",))
+
+
+def _replaces_date(note: str | None) -> date | None:
+    if not note:
+        return None
+    import re
+
+    m = re.search(r"(\d{1,2})/(\d{1,2})/(\d{4})", note)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+
+
+def version_key(report_date: date | None, replaces_note: str | None, received_at: datetime, sha256: str):
+    """Order of versions: footer report date (a replacement note dates the file at least at the report it
+    replaces and ranks after it), then the delivery time, then the content hash — never names or listing
+    order. A file without any date ranks before dated ones."""
+    note_date = _replaces_date(replaces_note)
+    effective = max(d for d in (report_date, note_date, date.min) if d is not None)
+    return (effective, replaces_note is not None, received_at, sha256)
+
+
+def recompute_versions(
+    conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None
+) -> None:
+    """Number the loaded versions of one (kind, period, province) 1..n; only the last is `loaded`."""
+    lock_group(conn, kind, period, province_code)
+    rows = conn.execute(
+        "select file_id, report_date, replaces_note, received_at, sha256 from audit.files "
+        "where kind = %s and period is not distinct from %s and province_code is not distinct from %s "
+        "and status <> 'quarantined'",
+        (kind, period, province_code),
+    ).fetchall()
+    ordered = sorted(rows, key=lambda r: version_key(r[1], r[2], r[3], r[4]))
+    for i, r in enumerate(ordered, start=1):
+        status = "loaded" if i == len(ordered) else "superseded"
+        conn.execute(
+            "update audit.files set version = %s, status = %s where file_id = %s "
+            "and (version, status) is distinct from (%s, %s)",
+            (i, status, r[0], i, status),
+        )
