@@ -166,6 +166,14 @@ def _columns(
         if not any(_label_kind(f, lab) for f in cells if f):
             break
         header_end = r
+    for r in range(r0, header_end):  # unmerged group labels: a block or measure spans to the right
+        prev: object = ""
+        for c in range(len(grid[r])):
+            v = sheet.cell(r, c, fill)
+            if _blank(v) and prev and (lab.block(fold(prev)) or lab.measure(fold(prev))):
+                fill[(r, c)] = prev
+            else:
+                prev = v
     roles: dict[str, int] = {}
     data: list[DataColumn] = []
     seen: set[tuple[str, str, str]] = set()

@@ -46,7 +46,8 @@ def db(clean_warehouse: str):
     conn = connect(clean_warehouse, autocommit=True)
 
     def q(query: str, params: tuple | None = None) -> list[tuple]:
-        return conn.execute(query, params).fetchall()
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
 
     yield q
     conn.close()

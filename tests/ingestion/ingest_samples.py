@@ -314,3 +314,22 @@ def plan_rows(year: str = "2024", province: str = "11") -> list[list[str]]:
         [year, province, "92010", "NSDP", "DTPT", "100000000000"],
         [year, province, "91002", "NSTW", "SN", "1200500000000"],
     ]
+
+
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as legacy Vietnamese software writes it: base letter (with ^, ˘ or horn) + tone mark."""
+    out = bytearray()
+    for ch in text:
+        try:
+            out += ch.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", ch)
+        tones = "".join(c for c in parts if c in _TONES)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+        out += base.encode("cp1258") + tones.encode("cp1258")
+    return bytes(out)
