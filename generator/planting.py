@@ -1,0 +1,1 @@
+"""Planted discrepancies (filled in below)."""
