@@ -84,3 +84,16 @@ create table if not exists raw.plan_assignments (
     ke_hoach_giao  bigint not null
 );
 create index if not exists plan_assignments_file_idx on raw.plan_assignments (file_id);
+
+-- Great Expectations results per loaded file (one row per expectation), written by expectations.validate.
+create table if not exists audit.validation_results (
+    file_id       bigint not null references audit.files (file_id),
+    suite         text not null,
+    expectation   text not null,          -- expectation type and its column, e.g. expect_column_values_to_be_in_set(ma_tinh)
+    success       boolean not null,
+    severity      text not null default 'critical',
+    observed      text,                   -- observed value / unexpected count, as text
+    details       jsonb,
+    validated_at  timestamptz not null default now()
+);
+create index if not exists validation_results_file_idx on audit.validation_results (file_id);
