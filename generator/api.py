@@ -152,6 +152,7 @@ def generate(
     s63, s34 = resolve_provinces(provinces)
     result = GenerationResult(out)
     states: list[MonthState] = []
+    books: list = []
     for year in sorted({d.year for d in months}):
         ymonths = [d for d in months if d.year == year]
         expected = {
@@ -165,6 +166,8 @@ def generate(
         entities = tuple(sorted({e for d in ymonths for c in expected[d] for e in members(c, d)}))
         fig = build_year(seed, year, entities)
         book = planting.plant_year(fig, ymonths, expected, seed, plant_rate) if plant_rate > 0 else None
+        if book is not None:
+            books.append(book)
         lplan = plan_lines(seed, fig.treasury, scale)
         # annual plan assignment, in the first generated month's folder
         first = ymonths[0]
@@ -189,9 +192,7 @@ def generate(
                 progress(
                     f"{d:%Y-%m}: {len(state.reports)} workbooks, {len(state.treasury)} Treasury extracts"
                 )
-    result.ground_truth = truth.ground_truth(states, book_rows=[])
-    if plant_rate > 0:
-        result.ground_truth = truth.ground_truth(states, book_rows=planting.extra_truth(states))
+    result.ground_truth = truth.ground_truth(states, [r for b in books for r in b.truth_rows(states)])
     if broken:
         from generator import broken as broken_mod
 
