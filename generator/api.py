@@ -56,6 +56,7 @@ class GenerationResult:
     ground_truth: list[dict[str, str]] = field(default_factory=list)
     totals: list[tuple] = field(default_factory=list)
     broken: list[dict[str, str]] = field(default_factory=list)
+    ground_truth_extra: list[dict[str, str]] = field(default_factory=list)  # revisions, broken files
 
 
 @dataclass
@@ -169,6 +170,7 @@ def generate(
         if book is not None:
             books.append(book)
         lplan = plan_lines(seed, fig.treasury, scale)
+        revision = _revision_target(seed, ymonths, expected, book) if messy >= 1 else None
         # annual plan assignment, in the first generated month's folder
         first = ymonths[0]
         folder = out / first.strftime("%Y-%m")
@@ -186,19 +188,94 @@ def generate(
         _mtime(pf_path, datetime(first.year, first.month, 2, 8, 0))
         result.files.append(pf_path)
         for d in ymonths:
-            state = _write_month(out, d, expected[d], fig, lplan, seed, messy, treasury, book, result)
+            nxt = next((x for x in months if x > d), d)
+            state = _write_month(
+                out,
+                d,
+                expected[d],
+                fig,
+                lplan,
+                seed,
+                messy,
+                treasury,
+                book,
+                result,
+                revision if revision and revision[0] == d else None,
+                nxt,
+            )
             states.append(state)
             if progress:
                 progress(
                     f"{d:%Y-%m}: {len(state.reports)} workbooks, {len(state.treasury)} Treasury extracts"
                 )
-    result.ground_truth = truth.ground_truth(states, [r for b in books for r in b.truth_rows(states)])
+    extra = [r for b in books for r in b.truth_rows(states)] + result.ground_truth_extra
+    result.ground_truth = truth.ground_truth(states, extra)
     if broken:
         from generator import broken as broken_mod
 
         result.broken = broken_mod.write_broken(out, months, seed, result)
     truth.write_outputs(out, result)
     return result
+
+
+def _revision_target(seed: int, ymonths: list[date], expected: dict, book) -> tuple[date, str] | None:
+    """One corrected re-delivery per year: (report month, province)."""
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, ymonths[0].year, 55])
+    pool = ymonths[:-1] or ymonths
+    for _ in range(50):
+        d = pool[int(rng.integers(len(pool)))]
+        if not expected[d]:
+            continue
+        code = expected[d][int(rng.integers(len(expected[d])))]
+        if book is None or not (book.workbook_missing(d, code) or (d, code) in book.rejected):
+            return d, code
+    return None
+
+
+def _write_revision(
+    out: Path, rep: ProvinceReport, style: Style, nxt: date, result: GenerationResult, state: MonthState
+) -> None:
+    """Write a first version with one wrong figure, then the corrected version (later report date).
+
+    The correction goes to the folder of the next generated month (it arrives later), or the same folder
+    when the month is the last one generated.
+    """
+    import copy
+
+    first = copy.deepcopy(rep)
+    sh = first.sheets["DTPT"]
+    v = sh.values()
+    rows = [sh.layout.row_of(k) for k in sh.layout.leaves if v[sh.layout.row_of(k), 0, 2, 0] > 0]
+    if rows:
+        r = rows[0]
+        sh.leaf_overrides[(r, 0, 2, 0)] = int(v[r, 0, 2, 0]) + max(50_000_000, int(v[r, 0, 2, 0]) // 20)
+    path = out / rep.period.strftime("%Y-%m") / rep.file_name
+    write_workbook(path, first, style)
+    _mtime(path, datetime(rep.report_date.year, rep.report_date.month, rep.report_date.day, 8, 0))
+    rep.replaces = rep.report_date
+    rep.report_date = date.fromordinal(rep.report_date.toordinal() + 9)
+    rep.file_name = rep.file_name.replace(".xlsx", "_thay_the.xlsx")
+    folder = out / nxt.strftime("%Y-%m")
+    folder.mkdir(exist_ok=True)
+    rpath = folder / rep.file_name
+    write_workbook(rpath, rep, style)
+    _mtime(rpath, datetime(rep.report_date.year, rep.report_date.month, rep.report_date.day, 9, 0))
+    result.files.extend([path, rpath])
+    code = rep.province.province_code
+    state.files[(code, "workbook")] = f"{nxt:%Y-%m}/{rep.file_name}"
+    note = (
+        f"corrected re-delivery superseding {rep.period:%Y-%m}/{path.name} (report date "
+        f"{rep.replaces:%d/%m/%Y}; one ĐTPT disbursement figure was wrong); findings use the corrected file"
+    )
+    row = dict.fromkeys(TRUTH_HEADER, "")
+    row.update(
+        rule_id="REVISION",
+        period=rep.period.strftime("%Y-%m"),
+        province_code=code,
+        note=note,
+        file=f"{nxt:%Y-%m}/{rep.file_name}",
+    )
+    result.ground_truth_extra.append(row)
 
 
 def _write_month(
@@ -212,6 +289,8 @@ def _write_month(
     treasury: str,
     book,
     result: GenerationResult,
+    revision: tuple[date, str] | None = None,
+    nxt: date | None = None,
 ) -> MonthState:
     folder = out / d.strftime("%Y-%m")
     folder.mkdir(exist_ok=True)
@@ -230,7 +309,10 @@ def _write_month(
         accepted = True
         if book is not None:
             accepted = book.edit_report(rep, style)
-        if book is None or not book.workbook_missing(d, code):
+        if revision is not None and revision[1] == code and accepted:
+            _write_revision(out, rep, style, nxt or d, result, state)
+            state.reports[code] = rep
+        elif book is None or not book.workbook_missing(d, code):
             path = folder / rep.file_name
             write_workbook(path, rep, style)
             _mtime(

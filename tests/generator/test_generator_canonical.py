@@ -65,8 +65,11 @@ def test_layout_and_files(clean) -> None:
     assert rows[7][21] == "Tỷ lệ giải ngân (%)" and rows[7][22] == "Ghi chú"
     assert rows[10][1] == "TỔNG SỐ"
     assert rows[11][:3] == ["I", "Chương trình mục tiêu quốc gia xây dựng nông thôn mới", "NTM"]
-    assert any(str(r[0]).startswith("Điện Biên, ngày ") and "tháng 1 năm 2025" in r[0] for r in rows[-10:]
-               for r in [[c for c in r if c != ""] or [""]])
+    assert any(
+        str(r[0]).startswith("Điện Biên, ngày ") and "tháng 1 năm 2025" in r[0]
+        for r in rows[-10:]
+        for r in [[c for c in r if c != ""] or [""]]
+    )
 
 
 def _body(rows: list[list]) -> list[list]:
@@ -106,8 +109,18 @@ def test_treasury_equals_province_and_no_findings(clean) -> None:
     totals: dict[tuple, int] = {}
     with open(out / "expected_totals.csv", encoding="utf-8") as f:
         for r in csv.DictReader(f):
-            totals[(r["period"], r["province_code"], r["capital_type"], r["component_key"], r["plan_block"],
-                    r["measure"], r["fund_source"], r["source"])] = int(r["value_vnd"])
+            totals[
+                (
+                    r["period"],
+                    r["province_code"],
+                    r["capital_type"],
+                    r["component_key"],
+                    r["plan_block"],
+                    r["measure"],
+                    r["fund_source"],
+                    r["source"],
+                )
+            ] = int(r["value_vnd"])
     from generator.layout import component_by_key
 
     code_of = {c.treasury_code: c.component_key for c in component_by_key().values()}
@@ -119,7 +132,9 @@ def test_treasury_equals_province_and_no_findings(clean) -> None:
                 block = "current" if r["nam_kh"] == r["ky_bao_cao"][:4] else "carryover"
                 key = (period, r["ma_tinh"], r["loai_von"], code_of[r["ma_ctmt"]], block)
                 sums[key + ("allocated", r["nguon_von"], "treasury")] += int(r["du_toan_giao"])
-                sums[key + ("disbursed_cumulative", r["nguon_von"], "treasury")] += int(r["luy_ke_thanh_toan"])
+                sums[key + ("disbursed_cumulative", r["nguon_von"], "treasury")] += int(
+                    r["luy_ke_thanh_toan"]
+                )
     sums = {k: v for k, v in sums.items() if v}
     assert sums == {k: v for k, v in totals.items() if k[-1] == "treasury"}
     checked = 0
