@@ -1,19 +1,34 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_rebuilt_periods() }}",
+    indexes=[{'columns': ['period', 'province_code']}],
+) }}
 -- The province's figures from the current version of each workbook, one row per reconciliation key
--- (period × province × component × fund source × capital type × plan block), measures side by side.
+-- (period × province × component × fund source × capital type × plan block), measures side by side, in VND
+-- (the loader converted the workbook's unit; unit and factor are kept for tolerances and audit).
 -- Superseded versions stay in raw and are left out here; TOTAL lines and Tổng số columns are kept
--- only in staging, for the parts-do-not-sum rule.
-with cells as (
-    select * from {{ ref('stg_province__report_cells') }}
+-- only in staging, for the parts-do-not-sum rule. Incremental by report month (macros/periods.sql).
+with current_files as (
+    select * from {{ ref('int_audit__current_files') }}
+    where kind = 'province_workbook'
+      and {{ period_filter('period') }}
 ),
 
-current_files as (
-    select file_id, file_name
-    from {{ ref('stg_audit__files') }}
-    where kind = 'province_workbook' and status = 'loaded'
+cells as (
+    select * from {{ ref('stg_province__report_cells') }}
+    where file_id in (select file_id from current_files)
 ),
 
 amounts as (
-    select cells.*, current_files.file_name
+    select
+        cells.*,
+        current_files.file_name,
+        current_files.version as file_version,
+        current_files.report_date,
+        current_files.unit,
+        current_files.unit_factor_vnd
     from cells
     inner join current_files using (file_id)
     where cells.component_key <> 'TOTAL'
@@ -34,6 +49,10 @@ select
     min(file_id) as file_id,
     min(file_name) as source_file,
     min(source_sheet) as source_sheet,
-    min(source_row) as source_row
+    min(source_row) as source_row,
+    max(file_version) as file_version,
+    max(report_date) as report_date,
+    max(unit) as unit,
+    max(unit_factor_vnd) as unit_factor_vnd
 from amounts
 group by period, province_code, component_key, fund_source, capital_type, plan_block

@@ -1,34 +1,24 @@
--- Treasury lines summed to the reconciliation key. Lines whose plan year is the report year form the
--- current block; earlier plan years form the carried-over block (the province reports it as one).
-with lines as (
-    select * from {{ ref('stg_treasury__lines') }}
-),
-
-current_files as (
-    select file_id
-    from {{ ref('stg_audit__files') }}
-    where kind = 'treasury_extract' and status = 'loaded'
-),
-
-components as (
-    select component_key, treasury_code from {{ ref('ref_components') }}
+-- Treasury figures on the reconciliation key: the current block, and the carried-over block summed over every
+-- earlier plan year (the province reports carried-over capital as one block). Per-year detail stays in
+-- int_treasury_figures__by_plan_year; a filter on period reaches its index through this view.
+with by_plan_year as (
+    select * from {{ ref('int_treasury_figures__by_plan_year') }}
 )
 
 select
-    lines.period,
-    lines.province_code,
-    components.component_key,
-    lines.fund_source,
-    lines.capital_type,
-    case when lines.plan_year = extract(year from lines.period) then 'current' else 'carryover' end
-        as plan_block,
-    sum(lines.allocated_vnd) as allocated_vnd,
-    sum(lines.paid_cumulative_vnd) as disbursed_cumulative_vnd,
-    sum(lines.paid_in_month_vnd) as disbursed_in_month_vnd,
-    count(*) as line_count,
-    min(lines.file_id) as file_id,
-    min(lines.source_line) as source_line
-from lines
-inner join current_files using (file_id)
-inner join components using (treasury_code)
-group by 1, 2, 3, 4, 5, 6
+    period,
+    province_code,
+    component_key,
+    fund_source,
+    capital_type,
+    plan_block,
+    sum(allocated_vnd) as allocated_vnd,
+    sum(disbursed_cumulative_vnd) as disbursed_cumulative_vnd,
+    sum(disbursed_in_month_vnd) as disbursed_in_month_vnd,
+    sum(line_count)::bigint as line_count,
+    min(file_id) as file_id,
+    min(source_line) as source_line,
+    min(plan_year) as earliest_plan_year,
+    count(*) as plan_year_count
+from by_plan_year
+group by period, province_code, component_key, fund_source, capital_type, plan_block

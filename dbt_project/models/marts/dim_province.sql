@@ -1,5 +1,10 @@
--- Provinces before (63) and after (34) the 1 July 2025 merger, with validity dates and successor.
-with before_merger as (
+-- Provinces before (63) and after (34) the 1 July 2025 merger (NQ 202/2025/QH15), with validity dates,
+-- region (Vietnamese and English) and the successor; key = code@era because a code alone is ambiguous.
+with successors as (
+    select * from {{ ref('int_provinces__successors') }}
+),
+
+before_merger as (
     select * from {{ ref('ref_provinces_63') }}
 ),
 
@@ -7,31 +12,43 @@ after_merger as (
     select * from {{ ref('ref_provinces_34') }}
 ),
 
-region_of_successor as (
-    select successor_code_2025 as province_code, min(region) as region
+regions as (
+    select * from {{ ref('ref_regions') }}
+),
+
+units as (
+    select province_code, province_name, codename, division_type, '2008'::text as era
+    from before_merger
+    union all
+    select province_code, province_name, codename, division_type, '2025'::text as era
+    from after_merger
+),
+
+predecessor_counts as (
+    select successor_code_2025 as province_code, count(*) as predecessor_count
     from before_merger
     group by 1
 )
 
 select
-    province_code || '@2008' as province_key,
-    province_code,
-    province_name,
-    region,
-    successor_code_2025 as successor_code,
-    date '2008-08-01' as valid_from,
-    date '2025-06-30' as valid_to
-from before_merger
-
-union all
-
-select
-    after_merger.province_code || '@2025' as province_key,
-    after_merger.province_code,
-    after_merger.province_name,
-    region_of_successor.region,
-    after_merger.province_code as successor_code,
-    date '2025-07-01' as valid_from,
-    null::date as valid_to
-from after_merger
-left join region_of_successor using (province_code)
+    successors.province_key,
+    units.province_code,
+    units.province_name,
+    successors.region,
+    successors.province_code_2025 as successor_code,
+    case when units.era = '2008' then date '2008-08-01' else {{ merger_period() }} end as valid_from,
+    case when units.era = '2008' then ({{ merger_period() }} - 1) end as valid_to,
+    units.era,
+    units.codename,
+    units.division_type,
+    regions.region_en,
+    regions.region_order,
+    after_merger.province_name as successor_name,
+    successors.merged_into_other,
+    case when units.era = '2025' then predecessor_counts.predecessor_count end as predecessor_count,
+    units.era = '2025' as is_current
+from units
+inner join successors using (province_code, era)
+left join regions on regions.region = successors.region
+left join after_merger on after_merger.province_code = successors.province_code_2025
+left join predecessor_counts on predecessor_counts.province_code = units.province_code

@@ -1,4 +1,4 @@
--- The manifest of delivered files.
+-- The manifest of delivered files, with the workbook unit as a VND factor.
 with source as (
     select * from {{ source('audit', 'files') }}
 )
@@ -21,5 +21,10 @@ select
     error_sheet,
     error_row,
     error_column,
-    run_period
+    run_period,
+    unit,
+    {{ unit_factor_vnd('unit') }} as unit_factor_vnd,
+    replaces_note,
+    ingested_at,
+    size_bytes
 from source

@@ -1,4 +1,4 @@
--- Provincial workbook figures, renamed to the warehouse vocabulary. One row per cell.
+-- Provincial workbook figures, renamed to the warehouse vocabulary. One row per cell, amounts in VND.
 with source as (
     select * from {{ source('raw', 'province_report_cells') }}
 )
@@ -17,5 +17,6 @@ select
     plan_block,
     measure,
     fund_source,
-    value
+    value,
+    value_as_reported
 from source

@@ -1,0 +1,45 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_rebuilt_periods() }}",
+    indexes=[{'columns': ['period', 'province_code']}],
+) }}
+-- Treasury lines of the current extracts summed per plan year: the reconciliation key plus plan_year.
+-- A line whose plan year is the report year is the current block; an earlier plan year is carried-over
+-- capital (vốn kéo dài), which the province reports as one block: int_treasury_figures__by_key sums it, this
+-- model keeps the per-year detail for the carry-over deadline rules. Incremental by report month; the raw
+-- lines are reached through the current files' ids (indexed), so a month costs what its lines cost.
+with current_files as (
+    select * from {{ ref('int_audit__current_files') }}
+    where kind = 'treasury_extract'
+      and {{ period_filter('period') }}
+),
+
+lines as (
+    select * from {{ ref('stg_treasury__lines') }}
+    where file_id in (select file_id from current_files)
+),
+
+components as (
+    select component_key, treasury_code from {{ ref('ref_components') }}
+)
+
+select
+    lines.period,
+    lines.province_code,
+    components.component_key,
+    lines.fund_source,
+    lines.capital_type,
+    lines.plan_year,
+    case when lines.plan_year < extract(year from lines.period) then 'carryover' else 'current' end
+        as plan_block,
+    sum(lines.allocated_vnd) as allocated_vnd,
+    sum(lines.paid_cumulative_vnd) as disbursed_cumulative_vnd,
+    sum(lines.paid_in_month_vnd) as disbursed_in_month_vnd,
+    count(*) as line_count,
+    min(lines.file_id) as file_id,
+    min(lines.source_line) as source_line
+from lines
+inner join components using (treasury_code)
+group by 1, 2, 3, 4, 5, 6

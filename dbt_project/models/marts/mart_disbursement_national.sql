@@ -1,0 +1,76 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_rebuilt_periods() }}",
+    indexes=[{'columns': ['period', 'program_key']}],
+) }}
+-- National roll-up (toàn quốc) of the province progress: program × month × plan block.
+with progress as (
+    select * from {{ ref('mart_disbursement_progress') }}
+    where {{ period_filter('period') }}
+),
+
+measures as (
+    select
+        period,
+        program_key, plan_block,
+        {{ progress_sums_from_mart() }}
+    from progress
+    group by period, program_key, plan_block
+),
+
+months as (
+    select * from {{ ref('dim_month') }}
+),
+
+programs as (
+    select * from {{ ref('dim_component') }} where level = 'program'
+),
+
+rates as (
+    select
+        measures.period,
+        measures.program_key,
+        measures.plan_block,
+        {{ progress_rates('measures', 'months') }}
+    from measures
+    inner join months using (period)
+)
+
+select
+    rates.period,
+
+    rates.program_key,
+    rates.plan_block,
+    programs.name_vi as program_name_vi,
+    programs.name_en as program_name_en,
+    months.month_label_vi,
+    months.month_label_en,
+    months.year,
+    rates.plan_assigned_vnd,
+    rates.province_allocated_vnd,
+    rates.treasury_allocated_vnd,
+    rates.province_disbursed_cumulative_vnd,
+    rates.treasury_disbursed_cumulative_vnd,
+    rates.province_disbursed_in_month_vnd,
+    rates.treasury_disbursed_in_month_vnd,
+    rates.disbursed_delta_vnd,
+    rates.allocated_delta_vnd,
+    rates.provinces_reporting,
+    rates.provinces_in_treasury,
+    rates.allocation_rate_pct,
+    rates.disbursement_rate_pct,
+    rates.treasury_disbursement_rate_pct,
+    rates.disbursement_of_allocated_pct,
+    rates.remaining_to_disburse_vnd,
+    rates.allocation_deadline,
+    rates.allocation_deadline_passed,
+    rates.disbursement_deadline,
+    rates.days_to_disbursement_deadline,
+    rates.time_elapsed_pct,
+    {{ progress_pace('rates') }}
+from rates
+inner join months using (period)
+left join programs on programs.component_key = rates.program_key
+

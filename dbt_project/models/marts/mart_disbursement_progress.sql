@@ -1,0 +1,98 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_rebuilt_periods() }}",
+    indexes=[
+        {'columns': ['period', 'program_key']},
+        {'columns': ['province_code', 'period']},
+        {'columns': ['province_code_2025', 'period']},
+    ],
+) }}
+-- Tiến độ giải ngân: disbursement progress by province (as reported that month) × program × month × plan
+-- block, both sources, rates against plan and against the plan-year deadlines. Adds leaf lines only.
+with facts as (
+    select * from {{ ref('fct_ntp_monthly') }}
+    where {{ period_filter('period') }} and is_leaf
+),
+
+measures as (
+    select
+        period,
+        province_code,
+        province_key,
+        province_code_2025,
+        program_key,
+        plan_block,
+        {{ progress_sums_from_fact() }}
+    from facts
+    group by 1, 2, 3, 4, 5, 6
+),
+
+months as (
+    select * from {{ ref('dim_month') }}
+),
+
+provinces as (
+    select * from {{ ref('dim_province') }}
+),
+
+programs as (
+    select * from {{ ref('dim_component') }} where level = 'program'
+),
+
+rates as (
+    select
+        measures.period,
+        measures.province_code,
+        measures.province_key,
+        measures.province_code_2025,
+        measures.program_key,
+        measures.plan_block,
+        {{ progress_rates('measures', 'months') }}
+    from measures
+    inner join months using (period)
+)
+
+select
+    rates.period,
+    rates.province_code,
+    rates.program_key,
+    rates.plan_block,
+    rates.province_key,
+    rates.province_code_2025,
+    provinces.province_name,
+    provinces.successor_name as province_name_2025,
+    provinces.region,
+    provinces.region_en,
+    programs.name_vi as program_name_vi,
+    programs.name_en as program_name_en,
+    months.month_label_vi,
+    months.month_label_en,
+    months.year,
+    rates.plan_assigned_vnd,
+    rates.province_allocated_vnd,
+    rates.treasury_allocated_vnd,
+    rates.province_disbursed_cumulative_vnd,
+    rates.treasury_disbursed_cumulative_vnd,
+    rates.province_disbursed_in_month_vnd,
+    rates.treasury_disbursed_in_month_vnd,
+    rates.disbursed_delta_vnd,
+    rates.allocated_delta_vnd,
+    rates.provinces_reporting,
+    rates.provinces_in_treasury,
+    rates.allocation_rate_pct,
+    rates.disbursement_rate_pct,
+    rates.treasury_disbursement_rate_pct,
+    rates.disbursement_of_allocated_pct,
+    rates.remaining_to_disburse_vnd,
+    rates.allocation_deadline,
+    rates.allocation_deadline_passed,
+    rates.disbursement_deadline,
+    rates.days_to_disbursement_deadline,
+    rates.time_elapsed_pct,
+    {{ progress_pace('rates') }}
+from rates
+inner join months using (period)
+left join provinces using (province_key)
+left join programs on programs.component_key = rates.program_key

@@ -1,0 +1,95 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_rebuilt_periods() }}",
+    indexes=[
+        {'columns': ['period', 'program_key']},
+        {'columns': ['province_code_2025', 'period']},
+    ],
+) }}
+-- The same progress under the 34 post-merger provinces for the whole history: a province merged on
+-- 1 July 2025 is followed back through 2021–2025 as the sum of its predecessors (NQ 202/2025/QH15).
+with facts as (
+    select * from {{ ref('fct_ntp_monthly') }}
+    where {{ period_filter('period') }} and is_leaf and province_code_2025 is not null
+),
+
+measures as (
+    select
+        period,
+        province_code_2025,
+        program_key,
+        plan_block,
+        {{ progress_sums_from_fact() }},
+        count(distinct province_code) as reporting_units
+    from facts
+    group by 1, 2, 3, 4
+),
+
+months as (
+    select * from {{ ref('dim_month') }}
+),
+
+provinces as (
+    select * from {{ ref('dim_province') }} where era = '2025'
+),
+
+programs as (
+    select * from {{ ref('dim_component') }} where level = 'program'
+),
+
+rates as (
+    select
+        measures.period,
+        measures.province_code_2025,
+        measures.program_key,
+        measures.plan_block,
+        measures.reporting_units,
+        {{ progress_rates('measures', 'months') }}
+    from measures
+    inner join months using (period)
+)
+
+select
+    rates.period,
+    rates.province_code_2025,
+    rates.program_key,
+    rates.plan_block,
+    provinces.province_key,
+    provinces.province_name as province_name_2025,
+    provinces.region,
+    provinces.region_en,
+    provinces.predecessor_count,
+    rates.reporting_units,
+    programs.name_vi as program_name_vi,
+    programs.name_en as program_name_en,
+    months.month_label_vi,
+    months.month_label_en,
+    months.year,
+    rates.plan_assigned_vnd,
+    rates.province_allocated_vnd,
+    rates.treasury_allocated_vnd,
+    rates.province_disbursed_cumulative_vnd,
+    rates.treasury_disbursed_cumulative_vnd,
+    rates.province_disbursed_in_month_vnd,
+    rates.treasury_disbursed_in_month_vnd,
+    rates.disbursed_delta_vnd,
+    rates.allocated_delta_vnd,
+    rates.provinces_reporting,
+    rates.provinces_in_treasury,
+    rates.allocation_rate_pct,
+    rates.disbursement_rate_pct,
+    rates.treasury_disbursement_rate_pct,
+    rates.disbursement_of_allocated_pct,
+    rates.remaining_to_disburse_vnd,
+    rates.allocation_deadline,
+    rates.allocation_deadline_passed,
+    rates.disbursement_deadline,
+    rates.days_to_disbursement_deadline,
+    rates.time_elapsed_pct,
+    {{ progress_pace('rates') }}
+from rates
+inner join months using (period)
+left join provinces on provinces.province_code = rates.province_code_2025
+left join programs on programs.component_key = rates.program_key
