@@ -124,6 +124,10 @@ class Style:
     hidden_rows: tuple[str, ...] = ()  # "blank" (a hidden empty row), "data" (a hidden data row)
     name_spaces: bool = False
     seed: int = 0
+    #: broken-file hooks: a cell (0-based row, col, sheet capital type) written as bad text or as a formula
+    #: whose cached value is removed afterwards; and whether the period line is written at all
+    bad_cell: tuple[int, int, str, str] | None = None
+    period_line: bool = True
 
     @property
     def canonical(self) -> bool:

@@ -118,7 +118,8 @@ def _write_sheet(
     if report.replaces is not None:
         r = report.replaces
         pline += f" (Thay thế báo cáo ngày {r.day:02d}/{r.month}/{r.year})"
-    ws.write(row + 4, 0, _txt(pline, style), fmt["italic"])
+    if style.period_line:
+        ws.write(row + 4, 0, _txt(pline, style), fmt["italic"])
     ws.write(row + 5, 0, _txt(style.unit_line, style), fmt["italic"])
     row += 7  # one blank row before the header
     h0 = row
@@ -222,6 +223,13 @@ def _write_sheet(
 
 def _number(ws, row: int, col: int, vnd: int, style: Style, f: object, force: bool = False) -> None:
     """Write an amount in the style's unit: a number cell, a blank, or a text form of the number."""
+    bad = style.bad_cell
+    if bad is not None and (bad[0], bad[1]) == (row, col) and bad[2] == ws.name:
+        if bad[3].startswith("="):
+            ws.write_formula(row, col, bad[3], f, "NOVALUE")
+        else:
+            ws.write_string(row, col, bad[3], f)
+        return
     if vnd == 0:
         z = 0 if force else style.zero_form(row, col)
         if z is None:
