@@ -169,6 +169,16 @@ class _Loader:
         return sql.SQL("btrim({})").format(self.col[name])
 
     # -- checks -----------------------------------------------------------------------------
+    def checks(self, checks: list[tuple]) -> None:
+        """Run many `first_bad` checks in one scan; only a failing one is looked at again, in order."""
+        if not checks:
+            return
+        cols = sql.SQL(", ").join(sql.SQL("min(line) filter (where {})").format(c[0]) for c in checks)
+        firsts = self.conn.execute(sql.SQL("select {} from {}").format(cols, self.stg)).fetchone()
+        for check, first in zip(checks, firsts, strict=True):
+            if first is not None:
+                self.first_bad(*check)
+
     def first_bad(
         self,
         condition: sql.Composable,
@@ -197,6 +207,11 @@ class _Loader:
     def drop_total_lines(self) -> None:
         """Well-formed `Tổng cộng` lines inside the data (not only at the end) are dropped too."""
         key = self.t("ma_tinh" if self.kind == "plan_assignment" else "ky_bao_cao")
+        odd = self.conn.execute(
+            sql.SQL("select exists (select 1 from {stg} where {k} !~ '^[0-9]+$')").format(stg=self.stg, k=key)
+        ).fetchone()[0]
+        if not odd:
+            return
         rows = self.conn.execute(
             sql.SQL(
                 "delete from {stg} where {k} !~ '^[0-9]+$' and "
@@ -231,6 +246,7 @@ class _Loader:
                 f"the file mixes report months ({lo} and '{{value}}'); one file per month",
             )
         period = date(int(lo[:4]), int(lo[4:]), 1)
+        self.period_value = period  # every line carries this month (checked above)
         if period > self.today.replace(day=1):
             raise RejectedFile(
                 "future_period",
@@ -296,59 +312,81 @@ class _Loader:
             f"ma_tinh '{{value}}' is not a province code in {ref_period:%m/%Y}",
             period=ref_period,
         )
-        provinces = self.q("select distinct {m} from {stg} limit 2", m=ma_tinh)
-        province = provinces[0][0] if len(provinces) == 1 else None
+        lo, hi = self.conn.execute(
+            sql.SQL("select min({m}), max({m}) from {stg}").format(m=ma_tinh, stg=self.stg)
+        ).fetchone()
+        province = lo if lo == hi else None
+        deferred: list[tuple] = []
         ctmt = sorted({c.treasury_code for c in components()})
-        self.first_bad(
-            sql.SQL("not coalesce({m} = any({v}), false)").format(m=self.t("ma_ctmt"), v=sql.Literal(ctmt)),
-            "ma_ctmt",
-            "unknown_component",
-            "ma_ctmt '{value}' is not a programme/project code",
-            period=ref_period,
-            province=province,
-        )
-        nguon = sql.SQL("translate(upper({c}), 'Đđ', 'DD')").format(c=self.t("nguon_von"))
-        self.first_bad(
-            sql.SQL("not coalesce({n} in ('NSTW', 'NSDP'), false)").format(n=nguon),
-            "nguon_von",
-            "invalid_code",
-            "nguon_von '{value}' is not NSTW or NSDP",
-            ref_period,
-            province,
-        )
-        loai = sql.SQL("upper({c})").format(c=self.t("loai_von"))
-        self.first_bad(
-            sql.SQL("not coalesce({n} in ('DTPT', 'SN'), false)").format(n=loai),
-            "loai_von",
-            "invalid_code",
-            "loai_von '{value}' is not DTPT or SN",
-            ref_period,
-            province,
-        )
-        if self.kind == "treasury_extract":
-            assert period is not None
-            self.first_bad(
-                sql.SQL("not coalesce({y} ~ '^20[0-9]{{2}}$' and {y}::int <= {py}, false)").format(
-                    y=year_sql, py=sql.Literal(period.year)
+        deferred.append(
+            (
+                sql.SQL("not coalesce({m} = any({v}), false)").format(
+                    m=self.t("ma_ctmt"), v=sql.Literal(ctmt)
                 ),
-                "nam_kh",
-                "invalid_code",
-                f"nam_kh '{{value}}' is not a plan year up to {period.year}",
-                period,
-                province,
-            )
-        for name in AMOUNTS[self.kind]:
-            self.first_bad(
-                sql.SQL("{a} is null").format(a=_amount(self.t(name))),
-                name,
-                "unparseable_number",
-                f"{name} '{{value}}' is not an integer amount in VND",
+                "ma_ctmt",
+                "unknown_component",
+                "ma_ctmt '{value}' is not a programme/project code",
                 ref_period,
                 province,
             )
+        )
+        nguon = sql.SQL("translate(upper({c}), 'Đđ', 'DD')").format(c=self.t("nguon_von"))
+        deferred.append(
+            (
+                sql.SQL("not coalesce({n} in ('NSTW', 'NSDP'), false)").format(n=nguon),
+                "nguon_von",
+                "invalid_code",
+                "nguon_von '{value}' is not NSTW or NSDP",
+                ref_period,
+                province,
+            )
+        )
+        loai = sql.SQL("upper({c})").format(c=self.t("loai_von"))
+        deferred.append(
+            (
+                sql.SQL("not coalesce({n} in ('DTPT', 'SN'), false)").format(n=loai),
+                "loai_von",
+                "invalid_code",
+                "loai_von '{value}' is not DTPT or SN",
+                ref_period,
+                province,
+            )
+        )
+        if self.kind == "treasury_extract":
+            assert period is not None
+            deferred.append(
+                (
+                    sql.SQL(
+                        "not coalesce(case when {y} ~ '^20[0-9]{{2}}$' then {y}::int <= {py} end, false)"
+                    ).format(y=year_sql, py=sql.Literal(period.year)),
+                    "nam_kh",
+                    "invalid_code",
+                    f"nam_kh '{{value}}' is not a plan year up to {period.year}",
+                    period,
+                    province,
+                )
+            )
+        for name in AMOUNTS[self.kind]:
+            deferred.append(
+                (
+                    sql.SQL("{a} is null").format(a=_amount(self.t(name))),
+                    name,
+                    "unparseable_number",
+                    f"{name} '{{value}}' is not an integer amount in VND",
+                    ref_period,
+                    province,
+                )
+            )
         dupes = self.dedupe()
         self.check_trailer()
-        count = self.insert(ma_tinh, nguon, loai, dupes)
+        try:  # fast path: plain casts; any bad value makes the statement fail and we look closer
+            with self.conn.transaction():
+                count = self.insert(
+                    ma_tinh, nguon, loai, dupes, fast=True, year=period.year if period else None
+                )
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError):
+            self.checks(deferred)  # raises RejectedFile naming the first bad line and column
+            count = self.insert(ma_tinh, nguon, loai, dupes)
         return CsvLoad(self.kind, ref_period, province, count, self.notes)
 
     def dedupe(self) -> bool:
@@ -414,44 +452,69 @@ class _Loader:
                     )
             self.notes.append(f"total line {line} dropped (amounts match the lines)")
 
-    def insert(self, ma_tinh, nguon, loai, _dupes: bool) -> int:
+    def insert(self, ma_tinh, nguon, loai, _dupes: bool, fast: bool = False, year: int | None = None) -> int:
         fid = sql.Literal(self.file_id)
+        ctmt_codes = sql.Literal(sorted({c.treasury_code for c in components()}))
+        if fast:
+
+            def amount(name: str) -> sql.Composable:
+                return sql.SQL("{}::bigint").format(self.col[name])
+
+            ctmt = sql.SQL("case when {c} = any({v}) then {c} end").format(c=self.t("ma_ctmt"), v=ctmt_codes)
+            nguon = sql.SQL("case when {n} in ('NSTW', 'NSDP') then {n} end").format(n=nguon)
+            loai = sql.SQL("case when {n} in ('DTPT', 'SN') then {n} end").format(n=loai)
+            nam = (
+                sql.SQL("case when {y}::int <= {py} then {y}::int end").format(
+                    y=self.col["nam_kh"], py=sql.Literal(year)
+                )
+                if year
+                else sql.SQL("{}::int").format(self.col["nam_kh"])
+            )
+        else:
+
+            def amount(name: str) -> sql.Composable:
+                return _amount(self.t(name))
+
+            ctmt = self.t("ma_ctmt")
+            nam = sql.SQL("{}::int").format(self.t("nam_kh"))
         if self.kind == "treasury_extract":
             ten = self.col.get("ten_dvqhns")
             query = sql.SQL(
                 "insert into raw.treasury_lines (file_id, source_line, period, ma_kbnn, ma_tinh, ma_ctmt, "
                 "nguon_von, loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, thanh_toan_trong_ky, "
-                "luy_ke_thanh_toan) select {fid}, line + 1, to_date({k}, 'YYYYMM'), {kbnn}, {tinh}, {ctmt}, "
-                "{nguon}, {loai}, {nam}::int, {dv}, normalize(btrim({ten}), nfc), {a1}, {a2}, {a3} from {stg}"
+                "luy_ke_thanh_toan) select {fid}, line + 1, {k}::date, {kbnn}, {tinh}, {ctmt}, "
+                "{nguon}, {loai}, {nam}, {dv}, {ten}, {a1}, {a2}, {a3} from {stg}"
             ).format(
                 fid=fid,
-                k=self.t("ky_bao_cao"),
+                k=sql.Literal(self.period_value),
                 kbnn=self.pad("ma_kbnn", 4),
                 tinh=ma_tinh,
-                ctmt=self.t("ma_ctmt"),
+                ctmt=ctmt,
                 nguon=nguon,
                 loai=loai,
-                nam=self.t("nam_kh"),
+                nam=nam,
                 dv=self.pad("ma_dvqhns", 7),
-                ten=ten,
-                a1=_amount(self.t("du_toan_giao")),
-                a2=_amount(self.t("thanh_toan_trong_ky")),
-                a3=_amount(self.t("luy_ke_thanh_toan")),
+                ten=sql.SQL(
+                    "normalize(btrim({}), nfc)" if self.fmt.encoding == "WIN1258" else "btrim({})"
+                ).format(ten),
+                a1=amount("du_toan_giao"),
+                a2=amount("thanh_toan_trong_ky"),
+                a3=amount("luy_ke_thanh_toan"),
                 stg=self.stg,
             )
         else:
             query = sql.SQL(
                 "insert into raw.plan_assignments (file_id, source_line, nam_kh, ma_tinh, ma_ctmt, "
-                "nguon_von, loai_von, ke_hoach_giao) select {fid}, line + 1, {nam}::int, {tinh}, {ctmt}, "
+                "nguon_von, loai_von, ke_hoach_giao) select {fid}, line + 1, {nam}, {tinh}, {ctmt}, "
                 "{nguon}, {loai}, {a} from {stg}"
             ).format(
                 fid=fid,
-                nam=self.t("nam_kh"),
+                nam=nam,
                 tinh=ma_tinh,
-                ctmt=self.t("ma_ctmt"),
+                ctmt=ctmt,
                 nguon=nguon,
                 loai=loai,
-                a=_amount(self.t("ke_hoach_giao")),
+                a=amount("ke_hoach_giao"),
                 stg=self.stg,
             )
         cur = self.conn.execute(query)
