@@ -75,11 +75,11 @@ _PLACES = (
 
 
 def lines_range(scale: str | int) -> tuple[int, int]:
-    """Lines per key, inclusive bounds: small 1–3, national 10–28 (≈ 300 k lines a month), N: N/2–3N/2."""
+    """Lines per key, inclusive bounds: small 1–3, national 14–38 (≈ 300 k lines a month), N: N/2–3N/2."""
     if scale == "small":
         return 1, 3
     if scale == "national":
-        return 10, 28
+        return 14, 38
     n = int(scale)
     if n < 1:
         raise ValueError("scale N must be >= 1")

@@ -112,15 +112,16 @@ def _write_sheet(
         row += 1
     ws.write(row, 0, _txt(province_title(report, style), style), fmt["left"])
     ws.write(row + 1, 0, _txt(FOUNDER if year >= 2025 else OLD_FOUNDER, style), fmt["left"])
-    ws.write(row + 2, 0, _txt(TITLE, style), fmt["title"])
-    ws.write(row + 3, 0, _txt(SHEET_TITLES[sh.capital_type], style), fmt["title"])
+    # title lines are merged across the table so they print centred; the text stays in column A
+    ws.merge_range(row + 2, 0, row + 2, last_col, _txt(TITLE, style), fmt["title"])
+    ws.merge_range(row + 3, 0, row + 3, last_col, _txt(SHEET_TITLES[sh.capital_type], style), fmt["title"])
     pline = period_line(report.period)
     if report.replaces is not None:
         r = report.replaces
         pline += f" (Thay thế báo cáo ngày {r.day:02d}/{r.month}/{r.year})"
     if style.period_line:
-        ws.write(row + 4, 0, _txt(pline, style), fmt["italic"])
-    ws.write(row + 5, 0, _txt(style.unit_line, style), fmt["italic"])
+        ws.merge_range(row + 4, 0, row + 4, last_col, _txt(pline, style), fmt["italic"])
+    ws.merge_range(row + 5, 0, row + 5, last_col, _txt(style.unit_line, style), fmt["italic"])
     row += 7  # one blank row before the header
     h0 = row
     # header, three levels
@@ -146,7 +147,8 @@ def _write_sheet(
     ws.set_column(1, 1, 48)
     if with_code:
         ws.set_column(2, 2, 14)
-    ws.set_column(ncol_lead, last_col - 1, 12)
+    ws.set_column(ncol_lead, last_col - 2, 15)
+    ws.set_column(last_col - 1, last_col - 1, 10)
     ws.set_column(last_col, last_col, 16)
     # body
     body_start = row
@@ -200,6 +202,9 @@ def _write_sheet(
             ws.write_blank(row, last_col, None, fmt["text"])
         for extra in range(style.trailing_columns):
             ws.write_blank(row, last_col + 1 + extra, None, fmt["text"])
+        lines_needed = max(1, -(-len(name) // 52))
+        if lines_needed > 1:
+            ws.set_row(row, 15 * lines_needed)
         if style.hide_row(row, ref is not None and ref >= 0):
             ws.set_row(row, None, None, {"hidden": True})
         row += 1
@@ -219,6 +224,10 @@ def _write_sheet(
     ws.write(row + 5, 1, _txt("Nguyễn Văn An", style), fmt["title"])
     ws.write(row + 5, last_col - 6, _txt("Lò Văn Bình", style), fmt["title"])
     ws.freeze_panes(body_start, ncol_lead)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.4)
 
 
 def _number(ws, row: int, col: int, vnd: int, style: Style, f: object, force: bool = False) -> None:
