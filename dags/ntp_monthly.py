@@ -55,7 +55,7 @@ def _on_failure(context) -> None:
     default_args={
         "owner": "ntp-data-engineering",
         "retries": 1,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": timedelta(seconds=20),
         "on_failure_callback": _on_failure,
     },
 )

@@ -73,7 +73,8 @@ def ensure_dbt_manifest(env: dict[str, str]) -> None:
         raise RuntimeError(f"dbt parse failed:\n{res.stdout[-3000:]}")
 
 
-_TASK_DONE = re.compile(r"Marking task as (\w+)\.?.*?task_id=([\w.]+)(?:.*?map_index=(-?\d+))?")
+_TASK_STATE = re.compile(r"Task instance state updated .*?new_state=(\w+)")
+_TASK_END = re.compile(r"\[DAG TEST\] end task task_id=([\w.]+) map_index=(-?\d+)")
 _RUN_DONE = re.compile(r"DagRun Finished: .*?state=(\w+)")
 
 
@@ -98,16 +99,20 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     started = time.monotonic()
     cmd = [str(VENV_BIN / "airflow"), "dags", "test", DAG_ID, period.isoformat(), "--conf", json.dumps(conf)]
     state = None
+    task_state = "done"
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 cwd=str(PROJECT_ROOT))
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
-            m = _TASK_DONE.search(line)
+            s = _TASK_STATE.search(line)
+            if s:
+                task_state = s.group(1)
+            m = _TASK_END.search(line)
             if m and not quiet:
-                idx = f"[{m.group(3)}]" if m.group(3) not in (None, "-1") else ""
-                print(f"  {m.group(1).lower():8s} {m.group(2)}{idx}", flush=True)
+                idx = f"[{m.group(2)}]" if m.group(2) != "-1" else ""
+                print(f"  {task_state:15s} {m.group(1)}{idx}", flush=True)
             r = _RUN_DONE.search(line)
             if r:
                 state = r.group(1)

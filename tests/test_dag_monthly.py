@@ -1,0 +1,108 @@
+"""The monthly DAG end to end: DagBag clean, then `ntp run` (the real `airflow dags test`) on a generated
+month with one planted allocation mismatch, through ingestion, dbt (Cosmos) and the alert."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ntp.settings import PROJECT_ROOT
+
+NTP = str(Path(sys.executable).parent / "ntp")
+PLANTED_DELTA = 987_654_321  # VND added to one Treasury line: far beyond max(1,000,000, 0.05 %)
+
+
+def _airflow_env(data_dir: Path) -> dict[str, str]:
+    from ntp.orchestrate import airflow_env
+    from ntp.settings import load
+    from ntp.warehouse import url
+
+    return airflow_env(load(), url())
+
+
+def test_dagbag_has_no_import_errors(data_dir: Path, warehouse_url: str) -> None:
+    code = (
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        "bag = DagBag(dag_folder='dags')\n"
+        "import json; print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
+        " 'dags': sorted(bag.dags), 'tasks': sorted(t.task_id for t in bag.dags['ntp_monthly'].tasks)}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=_airflow_env(data_dir),
+                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["errors"] == {}
+    assert "ntp_monthly" in result["dags"]
+    # Cosmos rendered one task per dbt model, the findings mart among them.
+    assert "dbt.fct_findings_model_build" in result["tasks"]
+    assert {"discover_files", "ingest_file", "build_alert"} <= set(result["tasks"])
+
+
+def _plant_allocation_mismatch(month_dir: Path) -> dict:
+    """Add PLANTED_DELTA to the first current-year line of one province's Treasury extract."""
+    for path in sorted(month_dir.glob("*.csv")):
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+        if not rows or "du_toan_giao" not in rows[0]:
+            continue
+        year = int(rows[0]["ky_bao_cao"][:4])
+        for row in rows:
+            if int(row["nam_kh"]) == year and int(row["du_toan_giao"]) > 0:
+                row["du_toan_giao"] = str(int(row["du_toan_giao"]) + PLANTED_DELTA)
+                with open(path, "w", newline="", encoding="utf-8") as f:
+                    writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+                    writer.writeheader()
+                    writer.writerows(rows)
+                return row
+    raise AssertionError(f"no Treasury extract with a current-year line in {month_dir}")
+
+
+@pytest.mark.slow
+def test_monthly_run_reports_the_planted_allocation_mismatch(data_dir: Path, warehouse_url: str,
+                                                            tmp_path: Path) -> None:
+    from generator import generate
+
+    inbox = tmp_path / "inbox"
+    generate(inbox, [date(2024, 3, 1)], provinces=["11", "12"], scale="small", seed=7, messy=0, plant_rate=0.0)
+    planted = _plant_allocation_mismatch(inbox / "2024-03")
+    default_data = PROJECT_ROOT / ".data"
+    before = sorted(p.name for p in default_data.iterdir()) if default_data.exists() else None
+
+    env = dict(os.environ, NTP_DATA_DIR=str(data_dir))
+    proc = subprocess.run([NTP, "run", "--period", "2024-03", "--inbox", str(inbox)], env=env,
+                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    assert "success" in proc.stdout
+
+    out = subprocess.run([NTP, "findings", "--period", "2024-03", "--format", "json"], env=env,
+                         capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert out.returncode == 0, out.stderr
+    findings = json.loads(out.stdout)
+    a01 = [f for f in findings if f["rule_id"] == "NTP-A01"]
+    from ntp.reference import components
+
+    component = next(c.component_key for c in components() if c.treasury_code == planted["ma_ctmt"])
+    matching = [f for f in a01 if f["province_code"] == planted["ma_tinh"] and f["component_key"] == component
+                and f["fund_source"] == planted["nguon_von"] and f["capital_type"] == planted["loai_von"]
+                and f["plan_block"] == "current"]
+    assert len(matching) == 1, a01
+    finding = matching[0]
+    assert finding["delta_vnd"] == -PLANTED_DELTA
+    assert finding["treasury_value_vnd"] - finding["province_value_vnd"] == PLANTED_DELTA
+    assert finding["province_value_vnd"] > 0
+    assert finding["status"] == "new" and finding["severity"] == "error"
+    # Every other reconciled line matches: the planted one is the only allocation mismatch.
+    assert len(a01) == 1
+
+    alert = data_dir / "reports" / "2024-03" / "alert.html"
+    assert alert.exists() and "NTP-A01" in alert.read_text(encoding="utf-8")
+    # The isolated NTP_DATA_DIR was used: the checkout's default one is untouched.
+    after = sorted(p.name for p in default_data.iterdir()) if default_data.exists() else None
+    assert after == before
