@@ -13,6 +13,7 @@ disburses slowly and its deadline (31 December of plan year + 2) never passes in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
@@ -120,6 +121,10 @@ def build_year(seed: int, year: int, entities: tuple[str, ...]) -> Year:
     co_alloc = np.zeros((12, n_e, n_s, n_f, len(CARRY_OFFSETS)), np.int64)
     co_disb = np.zeros_like(co_alloc)
     wsum = _weight_sums(seed)
+    from generator.truth import carryover_deadline
+
+    # clean data only carries over plan years whose disbursement deadline is not passed within `year`
+    carry_ok = [carryover_deadline(year - o) >= date(year, 12, 31) for o in CARRY_OFFSETS[:2]]
     for ei, code in enumerate(entities):
         w, nsdp_share = _profile(seed, code)
         r = _rng(seed, year, int(code), 1)
@@ -167,6 +172,10 @@ def build_year(seed: int, year: int, entities: tuple[str, ...]) -> Year:
                     co = int(p[si, fi] * r.uniform(0.3, 0.55) // MILLION) * MILLION
                     first = int(co * r.uniform(0.6, 1.0) // MILLION) * MILLION
                     parts = (first, co - first) if co - first >= 100 * MILLION else (co, 0)
+                    if not carry_ok[1]:  # year - 2 capital would be past its deadline: keep it in year - 1
+                        parts = (co, 0)
+                    if not carry_ok[0]:
+                        parts = (0, 0)
                     for k, amount in enumerate(parts):
                         if amount < 100 * MILLION:
                             continue

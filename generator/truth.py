@@ -8,7 +8,9 @@ and clean data is checked to produce nothing.
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from functools import cache
 
 from generator.layout import BLOCKS, FUNDS, MEASURES, reporting_province, slot_index, slots, tolerance
 from generator.model import CARRY_OFFSETS
@@ -21,8 +23,25 @@ ALLOCATION_DEADLINE = (4, 15)
 
 
 def carryover_deadline(plan_year: int) -> date:
-    """Deadline for disbursing capital of `plan_year` carried over: 31 December of plan year + 2."""
-    return date(plan_year + 2, 12, 31)
+    """Deadline for disbursing carried-over capital of `plan_year`.
+
+    From the deadline seed (`ref_deadlines.csv`, kind `carryover_disbursement`) when it lists the year,
+    else 31 December of plan year + 2.
+    """
+    return _deadlines().get(plan_year, date(plan_year + 2, 12, 31))
+
+
+@cache
+def _deadlines() -> dict[int, date]:
+    path = reference.SEEDS_DIR / "ref_deadlines.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {
+            int(r["plan_year"]): date.fromisoformat(r["deadline_date"])
+            for r in csv.DictReader(f)
+            if r.get("deadline_kind") == "carryover_disbursement"
+        }
 
 
 def month_end(d: date) -> date:

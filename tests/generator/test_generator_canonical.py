@@ -143,3 +143,12 @@ def test_treasury_equals_province_and_no_findings(clean) -> None:
         assert abs(prov - v) <= 500_000, k  # rounding to at least 0.1 triệu
         checked += 1
     assert checked > 100
+
+
+def test_merger_month_reports_under_new_codes_without_findings(tmp_path: Path) -> None:
+    res = generate(tmp_path, "2025-06:2025-07", provinces="49,48")
+    june = sorted(p.name for p in (tmp_path / "2025-06").glob("BC_NTP_*.xlsx"))
+    july = sorted(p.name for p in (tmp_path / "2025-07").glob("BC_NTP_*.xlsx"))
+    assert june == ["BC_NTP_48_da_nang_202506.xlsx", "BC_NTP_49_quang_nam_202506.xlsx"]
+    assert july == ["BC_NTP_48_da_nang_202507.xlsx"]
+    assert res.ground_truth == []
