@@ -1,5 +1,7 @@
 -- Quality findings of every evaluated month: the failing rows of every rule in the catalogue, with
--- their status across months (new | persisting | resolved) and the month they were first seen.
+-- their status across months (new | persisting | resolved) and the month they were first seen. A
+-- finding's identity is its rule, subject and key (and the file, for file-level findings); the table is
+-- rebuilt from the rule queries on every run, so re-running a month never duplicates a finding.
 with rule_rows as (
     {% for rule_model in rule_models() %}
     select * from {{ ref(rule_model) }}
@@ -27,8 +29,8 @@ month_sequence as (
 
 keyed as (
     select
-        md5(concat_ws('|', rule_id, province_code, component_key, fund_source, capital_type, plan_block,
-            measure, case when component_key is null then source_file end)) as finding_key,
+        md5(concat_ws('|', rule_id, subject, province_code, component_key, fund_source, capital_type,
+            plan_block, measure, case when component_key is null then source_file end)) as finding_key,
         rule_rows.*
     from rule_rows
 ),
@@ -63,7 +65,8 @@ open_findings as (
 
 resolved_findings as (
     select
-        open_findings.finding_key, open_findings.rule_id, open_findings.next_period as period,
+        open_findings.finding_key, open_findings.rule_id, open_findings.subject,
+        open_findings.next_period as period,
         open_findings.province_code, open_findings.component_key, open_findings.fund_source,
         open_findings.capital_type, open_findings.plan_block, open_findings.measure,
         open_findings.province_value_vnd, open_findings.treasury_value_vnd, open_findings.expected_vnd,
@@ -80,7 +83,7 @@ resolved_findings as (
 
 all_findings as (
     select
-        finding_key, rule_id, period, province_code, component_key, fund_source, capital_type,
+        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
         plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd,
         source_file, source_sheet, source_row, detail, status, first_seen_period
     from open_findings
@@ -93,6 +96,8 @@ select
     all_findings.rule_id,
     catalogue.name as rule_name,
     catalogue.severity,
+    catalogue.category,
+    all_findings.subject,
     all_findings.period,
     all_findings.province_code,
     all_findings.component_key,
@@ -109,6 +114,7 @@ select
     all_findings.source_row,
     all_findings.status,
     all_findings.first_seen_period,
+    all_findings.detail,
     catalogue.message_vi || coalesce(': ' || all_findings.detail, '') as message_vi,
     catalogue.message_en || coalesce(': ' || all_findings.detail, '') as message_en
 from all_findings

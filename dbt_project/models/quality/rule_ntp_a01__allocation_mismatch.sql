@@ -1,12 +1,13 @@
 -- NTP-A01 allocation_mismatch: province `Đã phân bổ chi tiết` ≠ Treasury Σ du_toan_giao on the
--- reconciliation key, beyond tolerance. Only keys present in both sources (A04 covers one-sided lines).
+-- reconciliation key, beyond tolerance. Only keys with an amount in both sources (A04 covers one-sided lines).
 with reconciliation as (
-    select * from {{ ref('fct_reconciliation') }}
-    where in_province_report and in_treasury_extract
+    select * from {{ ref('int_quality__reconciliation') }}
+    where province_has_amount and treasury_has_amount
 )
 
 select
     'NTP-A01'::text as rule_id,
+    'province'::text as subject,
     period,
     province_code,
     component_key,

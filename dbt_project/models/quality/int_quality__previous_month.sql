@@ -1,0 +1,44 @@
+-- Each source's figures of the previous calendar month, keyed by the month they are compared in, within
+-- the same report year (January has no previous month). Across the 1 July 2025 merger the previous month
+-- of a merged province is the sum of its predecessors' June figures.
+with province as (
+    select
+        'province'::text as subject, period, province_code, component_key, fund_source,
+        capital_type, plan_block, plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
+    from {{ ref('int_quality__province_leaves') }}
+),
+
+treasury as (
+    select
+        'treasury'::text as subject, period, province_code, component_key, fund_source,
+        capital_type, plan_block, null::numeric as plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
+    from {{ ref('int_quality__treasury_keys') }}
+),
+
+figures as (
+    select * from province
+    union all
+    select * from treasury
+),
+
+successors as (
+    select province_code, successor_code_2025 from {{ ref('ref_provinces_63') }}
+)
+
+select
+    figures.subject,
+    (figures.period + interval '1 month')::date as period,
+    case when figures.period = date '2025-06-01'
+        then coalesce(successors.successor_code_2025, figures.province_code)
+        else figures.province_code end as province_code,
+    figures.component_key,
+    figures.fund_source,
+    figures.capital_type,
+    figures.plan_block,
+    sum(figures.plan_assigned_vnd) as plan_assigned_vnd,
+    sum(figures.allocated_vnd) as allocated_vnd,
+    sum(figures.disbursed_cumulative_vnd) as disbursed_cumulative_vnd
+from figures
+left join successors using (province_code)
+where extract(month from figures.period) < 12
+group by 1, 2, 3, 4, 5, 6, 7
