@@ -8,7 +8,7 @@ from pathlib import Path
 from ingestion.errors import RejectedFile
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a monthly workbook is tens of kilobytes
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bomb guard: total expanded size
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # zip bomb guard: total expanded size
 MAX_RATIO = 200  # and expansion ratio of any large member
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -72,6 +72,8 @@ def check_workbook(path: Path) -> None:
                 )
             bad = zf.testzip() if size < 5 * 1024 * 1024 else None
             if bad:
-                raise RejectedFile("not_a_workbook", f"the workbook is corrupt (member {bad} fails its CRC)")
+                raise RejectedFile(
+                    "corrupt_workbook", f"the workbook is corrupt (member {bad} fails its CRC)"
+                )
     except zipfile.BadZipFile as err:
-        raise RejectedFile("not_a_workbook", f"truncated or corrupt .xlsx file: {err}") from err
+        raise RejectedFile("corrupt_workbook", f"truncated or corrupt .xlsx file: {err}") from err

@@ -19,6 +19,7 @@ from ingestion.errors import RejectedFile
 from ntp.reference import components, provinces_63, provinces_for
 
 COPY_CHUNK = 1 << 20
+MAX_AMOUNT = 10**13  # 10,000 billion VND: no single budget line comes near it
 TREASURY_COLUMNS = (
     "ky_bao_cao",
     "ma_kbnn",
@@ -377,6 +378,29 @@ class _Loader:
                     province,
                 )
             )
+        for name in AMOUNTS[self.kind]:  # after every parse check, so a bad number is named as such
+            amount = _amount(self.t(name))
+            if name != "thanh_toan_trong_ky":
+                deferred.append(
+                    (
+                        sql.SQL("{a} < 0").format(a=amount),
+                        name,
+                        "negative_amount",
+                        f"{name} '{{value}}' is negative",
+                        ref_period,
+                        province,
+                    )
+                )
+            deferred.append(
+                (
+                    sql.SQL("abs({a}) > {m}").format(a=amount, m=sql.Literal(MAX_AMOUNT)),
+                    name,
+                    "absurd_amount",
+                    f"{name} '{{value}}' VND is beyond any programme line",
+                    ref_period,
+                    province,
+                )
+            )
         dupes = self.dedupe()
         self.check_trailer()
         try:  # fast path: plain casts; any bad value makes the statement fail and we look closer
@@ -458,7 +482,10 @@ class _Loader:
         if fast:
 
             def amount(name: str) -> sql.Composable:
-                return sql.SQL("{}::bigint").format(self.col[name])
+                lo = -MAX_AMOUNT if name == "thanh_toan_trong_ky" else 0
+                return sql.SQL("case when {c}::bigint between {lo} and {hi} then {c}::bigint end").format(
+                    c=self.col[name], lo=sql.Literal(lo), hi=sql.Literal(MAX_AMOUNT)
+                )
 
             ctmt = sql.SQL("case when {c} = any({v}) then {c} end").format(c=self.t("ma_ctmt"), v=ctmt_codes)
             nguon = sql.SQL("case when {n} in ('NSTW', 'NSDP') then {n} end").format(n=nguon)

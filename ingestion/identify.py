@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ingestion.container import sniff
@@ -15,15 +16,23 @@ PLAN = "plan_assignment"
 UNKNOWN = "unknown"
 
 
+_UNSAFE = re.compile(r"(\.\.|[\\/:]|%2f|%5c|[\x00-\x1f])", re.IGNORECASE)
+
+
 def identify(path: Path) -> str:
     """The kind of file; raises RejectedFile when it is none of the three (empty, binary, bad header)."""
+    if _UNSAFE.search(path.name) or path.name.startswith(("-", ".")):
+        raise RejectedFile("unsafe_file_name", f"the file name {path.name!r} looks like a path; rename it")
     container = sniff(path)
     if container in ("xlsx", "ole"):
         return WORKBOOK
     if container == "empty":
         raise RejectedFile("empty_file", "the file is empty (0 bytes)")
-    if container == "unknown" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        raise RejectedFile("not_a_workbook", "neither an .xlsx workbook nor a CSV text file")
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        raise RejectedFile("not_a_workbook", "named as a workbook but not an .xlsx file")
+    if container == "unknown":
+        code = "not_a_csv" if path.suffix.lower() in (".csv", ".txt") else "not_a_workbook"
+        raise RejectedFile(code, "binary content: neither an .xlsx workbook nor a CSV text file")
     fmt = sniff_csv(path)
     kind = kind_of_header(fmt.header)
     if kind is None:

@@ -335,7 +335,7 @@ def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
     except RejectedFile:
         raise
     except Exception as err:  # the reader's own errors: corrupt content
-        raise RejectedFile("not_a_workbook", f"the workbook cannot be read: {err}") from err
+        raise RejectedFile("corrupt_workbook", f"the workbook cannot be read: {err}") from err
     sheets: list[_Sheet] = []
     for name in wb.sheet_names:
         try:
@@ -343,7 +343,9 @@ def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
             grid = ws.to_python(skip_empty_area=False)
             merges = list(ws.merged_cell_ranges or [])
         except Exception as err:
-            raise RejectedFile("not_a_workbook", f"sheet '{name}' cannot be read: {err}", sheet=name) from err
+            raise RejectedFile(
+                "corrupt_workbook", f"sheet '{name}' cannot be read: {err}", sheet=name
+            ) from err
         ct = _capital_type(name, grid, lab)
         if ct:
             sheets.append(_Sheet(name, ct, grid, merges, facts.get(name, SheetFacts())))

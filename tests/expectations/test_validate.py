@@ -52,11 +52,13 @@ def test_clean_workbook_and_treasury_pass(load, clean_warehouse, tmp_path):
 
 
 def test_negative_and_absurd_amounts_fail_and_are_stored(load, clean_warehouse, tmp_path):
-    rows = treasury_rows()
-    rows[0][9] = "-5000"  # negative allocation
-    rows[2][11] = str(50 * 10**12)  # 50,000 billion VND cumulative on one line
-    kb = load(write_csv(tmp_path / "k.csv", TREASURY_HEADER, rows))
+    from ntp.warehouse import connect
+
+    kb = load(write_csv(tmp_path / "k.csv", TREASURY_HEADER, treasury_rows()))
     assert kb.status == "loaded"
+    with connect(clean_warehouse, autocommit=True) as conn:  # rows that bypassed the loader's own checks
+        conn.execute("update raw.treasury_lines set du_toan_giao = -5000 where source_line = 2")
+        conn.execute("update raw.treasury_lines set luy_ke_thanh_toan = 5e13 where source_line = 4")
     res = validate_file_batch(kb.file_id, clean_warehouse)
     assert not res.success
     failed = {f["expectation"] for f in res.failures}

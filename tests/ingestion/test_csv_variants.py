@@ -158,6 +158,20 @@ BAD = {
     "unknown_header": (lambda rs: rs, "a,b,c,d,e,f,g,h,i,j,k,l", "bad_csv_header", 1, None),
     "extra_field": (lambda rs: _set(rs, 2, 11, "1,2"), TREASURY_HEADER, "bad_csv_row", 4, None),
     "only_header": (lambda rs: [], TREASURY_HEADER, "empty_file", None, None),
+    "negative_allocation": (
+        lambda rs: _set(rs, 3, 9, "-5000"),
+        TREASURY_HEADER,
+        "negative_amount",
+        5,
+        "du_toan_giao",
+    ),
+    "absurd_amount": (
+        lambda rs: _set(rs, 1, 11, str(5 * 10**13)),
+        TREASURY_HEADER,
+        "absurd_amount",
+        3,
+        "luy_ke_thanh_toan",
+    ),
 }
 
 

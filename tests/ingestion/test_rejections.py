@@ -72,7 +72,7 @@ CASES = {
         None,
         None,
     ),
-    "truncated_xlsx": (_truncated, "not_a_workbook", None, None, None),
+    "truncated_xlsx": (_truncated, "corrupt_workbook", None, None, None),
     "zip_not_xlsx": (_zip_not_xlsx, "not_a_workbook", None, None, None),
     "old_xls": (_xls, "not_a_workbook", None, None, None),
     "encrypted": (_encrypted, "encrypted", None, None, None),
@@ -239,3 +239,12 @@ def test_other_files_of_the_month_still_load(clean_warehouse, db, tmp_path, sett
     assert [r.status for r in res] == ["loaded", "quarantined", "loaded"]
     assert db("select count(distinct file_id) from raw.province_report_cells") == [(1,)]
     assert db("select count(*) from raw.treasury_lines") == [(len(treasury_rows()),)]
+
+
+def test_binary_csv_and_unsafe_names(ingest, tmp_path):
+    binary = tmp_path / "kbnn.csv"
+    binary.write_bytes(b"\x00\x01\x02 not text")
+    assert ingest(binary).error_code == "not_a_csv"
+    unsafe = tmp_path / "..\\..\\windows\\report.xlsx"
+    write_workbook(unsafe)
+    assert ingest(unsafe).error_code == "unsafe_file_name"
