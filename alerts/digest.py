@@ -38,7 +38,8 @@ def _headline(conn, period: date) -> dict:
         (period, period),
     ).fetchall()
     by_kind = {kind: {"provinces": n, "quarantined": q} for kind, n, q in files}
-    programs = conn.execute(
+    marts_built = conn.execute("select to_regclass('marts.fct_ntp_monthly') is not null").fetchone()[0]
+    programs = [] if not marts_built else conn.execute(
         """select c.program_key,
                   sum(f.plan_assigned_vnd) filter (where f.plan_block = 'current'),
                   sum(f.allocated_vnd) filter (where f.plan_block = 'current'),
