@@ -6,19 +6,28 @@ Nothing heavy happens at parse time: the dbt part is rendered by Cosmos from the
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, task
-from airflow.timetables.interval import CronDataIntervalTimetable
 from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, TestBehavior
+from cosmos.constants import InvocationMode, TestBehavior, TestIndirectSelection
+from ntp_timetables import MonthlyReportTimetable  # plugins/: a custom timetable must be a registered plugin
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt_project"
+SCHEDULE_DAY = int(os.environ.get("NTP_SCHEDULE_DAY", "5"))
 
-DOC = """
+DOC = f"""
 ### ntp_monthly — one report month through the warehouse
+
+**Schedule.** One run per report month: the data interval is the calendar month, the logical date its
+first day, and the run starts on day {SCHEDULE_DAY} of the following month at 01:00 UTC (env
+`NTP_SCHEDULE_DAY`, 1–28; timetable `MonthlyReportTimetable` in `plugins/`). `ntp_inbox_watch` triggers a
+month again when new or corrected files for it land; `airflow backfill create --dag-id ntp_monthly
+--from-date 2024-01-01 --to-date 2024-03-01` (or `ntp backfill`) runs past months, oldest first.
+Every task is idempotent for its month: re-running a month or retrying a task never duplicates anything.
 
 1. **resolve_period** — the report month: `params.period` (YYYY-MM) or the run's data interval.
 2. **prepare_warehouse** — schemas and raw/audit tables (idempotent).
@@ -28,6 +37,9 @@ DOC = """
 5. **validate_batches** — Great Expectations suites on each loaded batch.
 6. **dbt** — staging → intermediate → marts → rules → findings, one task per model with its tests.
 7. **build_alert** — the monthly digest under `$NTP_DATA_DIR/reports/<YYYY-MM>/`, sent when configured.
+
+A failed task writes the pipeline alert (`pipeline-failures.jsonl` next to the digest, and e-mail when
+SMTP is configured). Operations: `docs/operations.md`.
 """
 
 
@@ -41,15 +53,17 @@ def _on_failure(context) -> None:
 @dag(
     dag_id="ntp_monthly",
     description="Monthly NTP reports: ingest, reconcile, check, alert",
-    schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
+    schedule=MonthlyReportTimetable(schedule_day=SCHEDULE_DAY),
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    tags=["ntp", "monthly"],
+    tags=["ntp", "monthly", "dbt"],
     doc_md=DOC,
     params={
-        "period": Param(None, type=["null", "string"], description="Report month YYYY-MM (default: the data interval)"),
-        "inbox": Param(None, type=["null", "string"], description="Inbox folder (default $NTP_DATA_DIR/inbox)"),
+        "period": Param(None, type=["null", "string"],
+                        description="Report month YYYY-MM (default: the data interval)"),
+        "inbox": Param(None, type=["null", "string"],
+                       description="Inbox folder (default $NTP_DATA_DIR/inbox)"),
         "force_alert": Param(False, type="boolean", description="Send the alert again even if already sent"),
     },
     default_args={
@@ -135,7 +149,8 @@ def ntp_monthly():
 
         force = bool(get_current_context()["params"].get("force_alert"))
         outcome = build_and_send(period, force=force)
-        print(f"alert written to {outcome.html_path}" + (f"; sent: {', '.join(outcome.sent)}" if outcome.sent else ""))
+        sent = f"; sent: {', '.join(outcome.sent)}" if outcome.sent else ""
+        print(f"alert written to {outcome.html_path}{sent}")
         return str(outcome.html_path)
 
     dbt = DbtTaskGroup(
@@ -154,7 +169,11 @@ def ntp_monthly():
             test_behavior=TestBehavior.BUILD,
             emit_datasets=False,
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        execution_config=ExecutionConfig(
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # A relationship test runs with the later of its two models, never before both exist.
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+        ),
         operator_args={"install_deps": False},
         default_args={"retries": 0},
     )

@@ -32,6 +32,7 @@ def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
             "NTP_DATA_DIR": str(settings.data_dir),
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}"
@@ -55,7 +56,8 @@ def ensure_airflow_db(env: dict[str, str]) -> None:
     if marker.exists():
         return
     print("· preparing Airflow metadata database (first run only)", flush=True)
-    res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True,
+                         text=True)
     if res.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
     marker.touch()
@@ -119,7 +121,8 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
         proc.wait()
     elapsed = time.monotonic() - started
     ok = proc.returncode == 0 and state == "success"
-    print(f"{'✔' if ok else '✘'} ntp_monthly {label}: {state or 'no result'} in {elapsed:.0f} s (log {log_path})")
+    mark = "✔" if ok else "✘"
+    print(f"{mark} ntp_monthly {label}: {state or 'no result'} in {elapsed:.0f} s (log {log_path})")
     if ok:
         _print_summary(label, url, settings)
     return 0 if ok else 1
@@ -129,13 +132,15 @@ def _print_summary(label: str, url: str, settings: Settings) -> None:
     period = parse_period(label)
     with warehouse.connect(url) as conn:
         files = conn.execute(
-            "select status, count(*) from audit.files where coalesce(period, run_period) = %s group by 1 order by 1",
+            "select status, count(*) from audit.files where coalesce(period, run_period) = %s"
+            " group by 1 order by 1",
             (period,),
         ).fetchall()
         findings = []
         if conn.execute("select to_regclass('marts.fct_findings')").fetchone()[0]:
             findings = conn.execute(
-                "select severity, status, count(*) from marts.fct_findings where period = %s group by 1, 2 order by 1, 2",
+                "select severity, status, count(*) from marts.fct_findings where period = %s"
+                " group by 1, 2 order by 1, 2",
                 (period,),
             ).fetchall()
     print("  files:    " + (", ".join(f"{n} {s}" for s, n in files) or "none"))

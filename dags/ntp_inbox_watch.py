@@ -1,0 +1,117 @@
+"""`ntp_inbox_watch`: data-aware start of `ntp_monthly` when reports land in the inbox.
+
+Every few minutes it lists the inbox files whose SHA-256 is not yet in `audit.files`, reads their report
+month from their *content* (the ingestion layer's cheap sniff, not the file name) and triggers
+`ntp_monthly` once per affected month with conf {"period": "YYYY-MM"}. A late or corrected report for a
+past month therefore re-runs that month; the monthly run is idempotent for its month.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import Param, dag, get_current_context, task
+
+WATCH_MINUTES = int(os.environ.get("NTP_INBOX_WATCH_MINUTES", "10"))
+
+DOC = f"""
+### ntp_inbox_watch — (re)process a month when its reports land
+
+Runs every {WATCH_MINUTES} minutes (env `NTP_INBOX_WATCH_MINUTES`).
+
+1. **pending_months** — inbox files not yet in `audit.files` (by SHA-256; hashes cached by path, size
+   and mtime), their report month read from the content by the ingestion layer. A file whose month cannot
+   be read goes to the report month currently due, whose run quarantines it with a precise error.
+2. **trigger_month** (mapped, one per month) — `TriggerDagRunOperator` → `ntp_monthly` with
+   conf `{{"period": "YYYY-MM"}}`. The run id is derived from the month and the new files' hashes, so the
+   same pending files never trigger the same month twice (`skip_when_already_exists`), while a further
+   corrected file for that month triggers it again.
+
+Why a watch DAG and not an Asset watcher: the month is known only after reading the file, Asset watchers
+need a message-queue trigger, and a conf-carrying trigger runs the same `ntp_monthly` as the schedule and
+backfills do (one run per month, its period explicit).
+"""
+
+
+@dag(
+    dag_id="ntp_inbox_watch",
+    description="Trigger ntp_monthly for each month with new or corrected files in the inbox",
+    schedule=f"*/{WATCH_MINUTES} * * * *",
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ntp", "inbox"],
+    doc_md=DOC,
+    params={"inbox": Param(None, type=["null", "string"],
+                           description="Inbox folder (default $NTP_INBOX_DIR)")},
+    default_args={"owner": "ntp-data-engineering", "retries": 1, "retry_delay": timedelta(seconds=30)},
+)
+def ntp_inbox_watch():
+    @task
+    def pending_months() -> list[dict]:
+        """One trigger request per report month with files not yet in audit.files."""
+        import hashlib
+        import json
+        from pathlib import Path
+
+        from ingestion.archive import sha256_of
+        from ingestion.inbox import IGNORED, sniff_period
+        from ntp import warehouse
+        from ntp.settings import load
+
+        settings = load()
+        inbox = Path(get_current_context()["params"].get("inbox") or settings.inbox_dir)
+        files = sorted(p for p in inbox.rglob("*") if p.is_file() and not IGNORED.search(p.name))
+
+        cache_path = settings.data_dir / "inbox-watch-hashes.json"
+        try:
+            cache = json.loads(cache_path.read_text())
+        except (OSError, ValueError):
+            cache = {}
+        hashes: dict[Path, str] = {}
+        for path in files:
+            st = path.stat()
+            key = [st.st_size, st.st_mtime_ns]
+            hit = cache.get(str(path))
+            if hit and hit[:2] == key:
+                hashes[path] = hit[2]
+            else:
+                hashes[path] = sha256_of(path)
+                cache[str(path)] = [*key, hashes[path]]
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps({k: v for k, v in cache.items() if Path(k).exists()}))
+
+        url = warehouse.url()
+        with warehouse.connect(url) as conn:
+            known = {r[0] for r in conn.execute("select sha256 from audit.files where sha256 = any(%s)",
+                                                (sorted(set(hashes.values())),)).fetchall()}
+        new = [p for p in files if hashes[p] not in known]
+
+        now = datetime.now()
+        due = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")  # the report month due now
+        months: dict[str, list[str]] = {}
+        for path in new:
+            _kind, period = sniff_period(path)
+            month = period.strftime("%Y-%m") if period else due
+            months.setdefault(month, []).append(hashes[path])
+            print(f"new file {path.name}: {month}" + ("" if period else " (month unreadable)"))
+        requests = []
+        for month, shas in sorted(months.items()):
+            digest = hashlib.sha256("".join(sorted(shas)).encode()).hexdigest()[:12]
+            requests.append({"conf": {"period": month, "inbox": str(inbox)},
+                             "trigger_run_id": f"inbox__{month}__{digest}"})
+        print(f"{len(new)} new file(s) in {inbox}; months to (re)process: {', '.join(months) or 'none'}")
+        return requests
+
+    TriggerDagRunOperator.partial(
+        task_id="trigger_month",
+        trigger_dag_id="ntp_monthly",
+        skip_when_already_exists=True,
+        wait_for_completion=False,
+        map_index_template="{{ task.conf['period'] }}",
+    ).expand_kwargs(pending_months())
+
+
+ntp_inbox_watch()
