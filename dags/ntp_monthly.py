@@ -167,6 +167,9 @@ def ntp_monthly():
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
+            # A test with several parents (relationships) runs as its own task once all its parents are
+            # built; inside a parent's `dbt build` it would query a model not built yet.
+            should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
         execution_config=ExecutionConfig(

@@ -48,10 +48,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_month(args.period, inbox=args.inbox, force_alert=args.force_alert)
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from ntp.orchestrate import backfill
+
+    return backfill(args.start, args.end, inbox=args.inbox)
+
+
 def cmd_findings(args: argparse.Namespace) -> int:
     from ntp.findings import print_findings
 
     return print_findings(args.period, fmt=args.format, out=sys.stdout)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from ntp.scoring import run_score
+
+    return run_score(args.truth, args.period, provinces=args.provinces, fmt=args.format, out=sys.stdout)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -80,10 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force-alert", action="store_true", help="send the alert again even if already sent")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("backfill", help="run ntp_monthly for each past month of a range, oldest first")
+    p.add_argument("--from", dest="start", required=True, type=_period, help="first month, YYYY-MM")
+    p.add_argument("--to", dest="end", required=True, type=_period, help="last month, YYYY-MM")
+    p.add_argument("--inbox", help="folder of delivered files (default $NTP_DATA_DIR/inbox)")
+    p.set_defaults(func=cmd_backfill)
+
     p = sub.add_parser("findings", help="the quality findings of one month")
     p.add_argument("--period", required=True, type=_period)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_findings)
+
+    p = sub.add_parser("score", help="recall and precision per rule against a generator ground truth")
+    p.add_argument("--truth", required=True, help="ground_truth.csv written by `ntp generate`")
+    p.add_argument("--period", required=True, help="YYYY-MM or YYYY-MM:YYYY-MM")
+    p.add_argument("--provinces", default="all", help="the generated provinces (GSO codes), default all")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("demo", help="generate sample reports and run the pipeline for a few months")
     p.add_argument("--periods", default="2024-01:2024-03", help="YYYY-MM or YYYY-MM:YYYY-MM")

@@ -146,3 +146,31 @@ def _print_summary(label: str, url: str, settings: Settings) -> None:
     print("  files:    " + (", ".join(f"{n} {s}" for s, n in files) or "none"))
     print("  findings: " + (", ".join(f"{n} {sev} {st}" for sev, st, n in findings) or "none"))
     print(f"  alert:    {settings.reports_dir / label / 'alert.html'}")
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Report months from `first` to `last` inclusive, YYYY-MM."""
+    start, end = parse_period(first), parse_period(last)
+    if end < start:
+        raise ValueError(f"--to {last} is before --from {first}")
+    months = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def backfill(first: str, last: str, *, inbox: str | None = None) -> int:
+    """Run `ntp_monthly` for each month from `first` to `last`, oldest first, one DAG run per month, as the
+    scheduler's `airflow backfill create --max-active-runs 1` does. Stops at the first failed month (the
+    findings history of later months depends on it) and says how to resume."""
+    months = months_between(first, last)
+    print(f"backfill ntp_monthly: {len(months)} month(s), {months[0]} … {months[-1]}", flush=True)
+    for month in months:
+        code = run_month(month, inbox=inbox)
+        if code != 0:
+            print(f"backfill stopped at {month}; fix it, then resume with "
+                  f"`ntp backfill --from {month} --to {months[-1]}`")
+            return code
+    return 0
