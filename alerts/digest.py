@@ -1,5 +1,6 @@
 """The monthly quality digest: built from the findings table (never from logs), written to
-`$NTP_DATA_DIR/reports/<YYYY-MM>/` as HTML, CSV and JSON, and sent by e-mail when SMTP is configured.
+`$NTP_DATA_DIR/reports/<YYYY-MM>/` as HTML, CSV and JSON (rewritten on every run), and sent by e-mail and
+to Slack when configured — once per month and channel unless forced.
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ def _headline(conn, period: date) -> dict:
     ).fetchall()
     by_kind = {kind: {"provinces": n, "quarantined": q} for kind, n, q in files}
     marts_built = conn.execute("select to_regclass('marts.fct_ntp_monthly') is not null").fetchone()[0]
-    programs = [] if not marts_built else conn.execute(
-        """select c.program_key,
+    programs = (
+        []
+        if not marts_built
+        else conn.execute(
+            """select c.program_key,
                   sum(f.plan_assigned_vnd) filter (where f.plan_block = 'current'),
                   sum(f.allocated_vnd) filter (where f.plan_block = 'current'),
                   sum(f.disbursed_cumulative_vnd) filter (where f.plan_block = 'current')
@@ -48,16 +52,22 @@ def _headline(conn, period: date) -> dict:
            join marts.dim_component c using (component_key)
            where f.period = %s and f.reporting_source = 'province' and c.level = 'program'
            group by c.program_key order by c.program_key""",
-        (period,),
-    ).fetchall()
+            (period,),
+        ).fetchall()
+    )
     return {
         "provinces_expected": expected,
         "province_reports": by_kind.get("province_workbook", {}).get("provinces", 0),
         "treasury_reports": by_kind.get("treasury_extract", {}).get("provinces", 0),
         "quarantined_files": sum(v["quarantined"] for v in by_kind.values()),
         "programs": [
-            {"program": p, "plan_vnd": plan, "allocated_vnd": alloc, "disbursed_vnd": disb,
-             "rate_pct": round(float(disb) / float(plan) * 100, 2) if plan and disb is not None else None}
+            {
+                "program": p,
+                "plan_vnd": plan,
+                "allocated_vnd": alloc,
+                "disbursed_vnd": disb,
+                "rate_pct": round(float(disb) / float(plan) * 100, 2) if plan and disb is not None else None,
+            }
             for p, plan, alloc, disb in programs
         ],
     }
@@ -74,26 +84,82 @@ def _quarantined(conn, period: date) -> list[dict]:
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def build(period_text: str) -> tuple[AlertOutcome, dict]:
+def _progress(conn, period: date, provinces: list[str]) -> dict[str, dict]:
+    """Per province: cumulative current-year disbursement as % of the province's plan, month by month up to
+    the report month, from both sources; and the deadlines of the year from the seed."""
+    if not provinces:
+        return {}
+    rows = conn.execute(
+        """with figures as (
+               select province_code, period, reporting_source,
+                      sum(disbursed_cumulative_vnd) as disbursed, sum(plan_assigned_vnd) as plan
+               from marts.fct_ntp_monthly
+               where plan_block = 'current' and province_code = any(%(p)s)
+                 and period between date_trunc('year', %(d)s::date) and %(d)s::date
+               group by 1, 2, 3
+           )
+           select t.province_code, extract(month from t.period)::int, t.reporting_source,
+                  t.disbursed / nullif(p.plan, 0) * 100
+           from figures t
+           join figures p on p.province_code = t.province_code and p.period = t.period
+                and p.reporting_source = 'province'
+           order by 1, 2""",
+        {"p": provinces, "d": period},
+    ).fetchall()
+    deadlines = conn.execute(
+        """select deadline_kind, plan_year, deadline_date from reference.ref_deadlines
+           where (deadline_kind in ('allocation', 'year_end_disbursement') and plan_year = %(y)s)
+              or (deadline_kind = 'carryover_disbursement' and plan_year < %(y)s
+                  and deadline_date between make_date(%(y)s, 1, 1) and make_date(%(y)s + 1, 1, 31))
+           order by deadline_date""",
+        {"y": period.year},
+    ).fetchall()
+    marks = [
+        (kind if kind != "carryover_disbursement" else f"carryover:{year}", d) for kind, year, d in deadlines
+    ]
+    out: dict[str, dict] = {
+        code: {"series": {"province": [], "treasury": []}, "deadlines": marks} for code in provinces
+    }
+    for code, month, source, pct in rows:
+        if pct is not None:
+            out[code]["series"][source].append((month, round(float(pct), 2)))
+    return out
+
+
+def _province_names(period: date) -> dict[str, str]:
+    from ntp.reference import provinces_for
+
+    return {p.province_code: p.short_name for p in provinces_for(period)}
+
+
+def build(period_text: str, *, language: str | None = None) -> tuple[AlertOutcome, dict]:
     """Write the digest files for a month; return their paths and the digest content."""
     period = parse_period(period_text)
     label = period.strftime("%Y-%m")
+    lang = language or delivery.language()
     out_dir = load().reports_dir / label
     out_dir.mkdir(parents=True, exist_ok=True)
     url = warehouse.url()
-    findings = fetch_findings(label, url)
+    findings = fetch_findings(label, url, language=lang)
+    provinces = sorted({f["province_code"] for f in findings if f["province_code"]})
     with warehouse.connect(url) as conn:
         digest = {
             "period": label,
+            "language": lang,
             "headline": _headline(conn, period),
             "counts": _counts(findings),
             "quarantined": _quarantined(conn, period),
             "findings": findings,
+            "province_names": _province_names(period),
+            "progress": _progress(conn, period, provinces),
         }
     outcome = AlertOutcome(out_dir / "alert.html", out_dir / "findings.csv", out_dir / "alert.json")
     outcome.csv_path.write_text(findings_csv(findings), encoding="utf-8")
-    outcome.json_path.write_text(json.dumps(digest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    outcome.html_path.write_text(render.html(digest), encoding="utf-8")
+    public = {k: v for k, v in digest.items() if k not in ("province_names", "progress")}
+    outcome.json_path.write_text(
+        json.dumps(public, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    outcome.html_path.write_text(render.html(digest, lang), encoding="utf-8")
     return outcome, digest
 
 
@@ -113,7 +179,7 @@ def findings_csv(findings: list[dict]) -> str:
     return buf.getvalue()
 
 
-def build_and_send(period_text: str, *, force: bool = False) -> AlertOutcome:
-    outcome, digest = build(period_text)
+def build_and_send(period_text: str, *, force: bool = False, language: str | None = None) -> AlertOutcome:
+    outcome, digest = build(period_text, language=language)
     outcome.sent = delivery.deliver(digest, outcome, force=force)
     return outcome

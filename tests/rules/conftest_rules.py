@@ -1,4 +1,4 @@
-"""Rule tests: each scenario group loads raw rows with SQL, then runs `dbt build --select +fct_findings` once."""
+"""Rule test scenarios: load raw rows with SQL, then build the findings once per group."""
 
 from __future__ import annotations
 
@@ -27,7 +27,15 @@ def scenario(warehouse_url: str, dbt) -> Callable:
         with warehouse.connect(warehouse_url) as conn:
             load(conn)
             conn.commit()
-        dbt("build", "--select", "+fct_findings", "--full-refresh", "--indirect-selection", "cautious")
+        dbt(
+            "build",
+            "--select",
+            "+fct_findings",
+            "+dim_component",
+            "--full-refresh",
+            "--indirect-selection",
+            "cautious",
+        )
         conn = warehouse.connect(warehouse_url, autocommit=True)
         opened.append(conn)
         return conn
