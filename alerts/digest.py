@@ -94,8 +94,8 @@ def _progress(conn, period: date, provinces: list[str]) -> dict[str, dict]:
                select province_code, period, reporting_source,
                       sum(disbursed_cumulative_vnd) as disbursed, sum(plan_assigned_vnd) as plan
                from marts.fct_ntp_monthly
-               join quality.int_quality__component_tree using (capital_type, component_key)
-               where is_leaf and plan_block = 'current' and province_code = any(%(p)s)
+               join quality.int_quality__component_tree as tree using (capital_type, component_key)
+               where tree.is_leaf and plan_block = 'current' and province_code = any(%(p)s)
                  and period between date_trunc('year', %(d)s::date) and %(d)s::date
                group by 1, 2, 3
            )
