@@ -111,7 +111,10 @@ def ntp_monthly():
         print(f"{len(files)} file(s) for {period} in {inbox}")
         return [str(f) for f in files]
 
-    @task(map_index_template="{{ task.op_kwargs['path'] }}")
+    @task(map_index_template="{{ task.op_kwargs['path'] }}",
+          doc_md="One delivered file (mapped: one task per file of the month): archived by SHA-256, parsed, "
+                 "validated and loaded in one transaction, or quarantined with an error naming file, sheet, "
+                 "row, column and reason. Re-delivering the same file is a no-op, so a retry is safe.")
     def ingest_file(path: str, period: str) -> dict:
         """Load one delivered file atomically, or quarantine it with a precise error."""
         from dataclasses import asdict

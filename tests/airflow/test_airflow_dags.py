@@ -1,0 +1,156 @@
+"""The DAG files: a clean DagBag, stable task ids, docs and ownership, the report-month timetable, and no
+database or dbt call while parsing (the P4 benchmark's child process counts them)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "plugins"))
+
+STABLE_TASKS = {"resolve_period", "prepare_warehouse", "discover_files", "ingest_file", "validate_batches",
+                "build_alert"}
+
+DAGBAG_REPORT = r"""
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder="dags")
+out = {"errors": {k: str(v)[-2000:] for k, v in bag.import_errors.items()}, "dags": {}}
+for dag_id, dag in bag.dags.items():
+    out["dags"][dag_id] = {
+        "doc_md": bool(dag.doc_md), "tags": sorted(dag.tags), "timetable": type(dag.timetable).__name__,
+        "max_active_runs": dag.max_active_runs,
+        "tasks": {t.task_id: {"doc": bool(t.doc_md or t.doc), "owner": t.owner,
+                              "on_failure": bool(t.on_failure_callback), "retries": t.retries,
+                              "group": t.task_group.group_id if t.task_group else None,
+                              "mapped": "MappedOperator" in type(t).__name__}
+                  for t in dag.tasks},
+    }
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The DagBag of dags/, parsed in a fresh process with the deployment's settings."""
+    import os
+
+    home = tmp_path_factory.mktemp("airflow-home")
+    env = dict(os.environ, AIRFLOW_HOME=str(home), NTP_DATA_DIR=str(home / "data"),
+               AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+               AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+               AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__COSMOS__ENABLE_TELEMETRY="False",
+               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}")
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", DAGBAG_REPORT], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_dagbag_is_clean(dagbag: dict) -> None:
+    assert dagbag["errors"] == {}
+    assert set(dagbag["dags"]) == {"ntp_monthly", "ntp_inbox_watch"}
+
+
+def test_monthly_dag_shape_docs_and_callbacks(dagbag: dict) -> None:
+    dag = dagbag["dags"]["ntp_monthly"]
+    tasks = dag["tasks"]
+    assert set(tasks) >= STABLE_TASKS
+    assert tasks["ingest_file"]["mapped"], "one mapped task per delivered file"
+    dbt_tasks = {k: v for k, v in tasks.items() if v["group"] == "dbt"}
+    assert "dbt.fct_findings_model_build" in dbt_tasks
+    # Multi-parent (relationships) tests run as their own tasks after all their parents.
+    assert any(k.endswith("_test") and "relationships" in k for k in dbt_tasks)
+    assert dag["doc_md"] and {"ntp", "monthly"} <= set(dag["tags"])
+    assert dag["timetable"] == "MonthlyReportTimetable" and dag["max_active_runs"] == 1
+    for task_id, t in tasks.items():
+        assert t["owner"] == "ntp-data-engineering", task_id
+        assert t["on_failure"], f"{task_id} has no failure callback (pipeline alert)"
+        if t["group"] != "dbt":
+            assert t["doc"], f"{task_id} has no doc"
+
+
+def test_inbox_watch_dag(dagbag: dict) -> None:
+    dag = dagbag["dags"]["ntp_inbox_watch"]
+    assert set(dag["tasks"]) == {"pending_months", "trigger_month"}
+    assert dag["tasks"]["trigger_month"]["mapped"]
+    assert dag["doc_md"] and dag["max_active_runs"] == 1
+
+
+def _utc(*args: int) -> datetime:
+    import pendulum
+
+    return pendulum.datetime(*args, tz="UTC")
+
+
+def test_timetable_one_run_per_month_on_the_schedule_day() -> None:
+    from airflow.timetables.base import DataInterval, TimeRestriction
+    from ntp_timetables import MonthlyReportTimetable
+
+    tt = MonthlyReportTimetable(schedule_day=5)
+    tt.validate()
+    first = tt.next_dagrun_info(last_automated_data_interval=None,
+                                restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True))
+    assert first.data_interval == DataInterval(_utc(2024, 1, 1), _utc(2024, 2, 1))
+    assert first.run_after == _utc(2024, 2, 5, 1)
+    assert first.logical_date == _utc(2024, 1, 1)
+    nxt = tt.next_dagrun_info(last_automated_data_interval=first.data_interval,
+                              restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True))
+    assert nxt.data_interval == DataInterval(_utc(2024, 2, 1), _utc(2024, 3, 1))
+    assert nxt.run_after == _utc(2024, 3, 5, 1)
+    # December rolls into the next year.
+    dec = tt.next_dagrun_info(last_automated_data_interval=DataInterval(_utc(2024, 11, 1), _utc(2024, 12, 1)),
+                              restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True))
+    assert dec.data_interval == DataInterval(_utc(2024, 12, 1), _utc(2025, 1, 1))
+    assert dec.run_after == _utc(2025, 1, 5, 1)
+    # A start date mid-month begins with the next whole month; `latest` bounds a backfill.
+    mid = tt.next_dagrun_info(last_automated_data_interval=None,
+                              restriction=TimeRestriction(_utc(2024, 1, 15), _utc(2024, 1, 31), catchup=True))
+    assert mid is None
+
+
+def test_timetable_catchup_off_starts_at_the_month_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.timetables.base import TimeRestriction
+    from ntp_timetables import MonthlyReportTimetable
+
+    info = MonthlyReportTimetable(schedule_day=5).next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=False))
+    now = datetime.now(UTC)
+    assert info.run_after >= _utc(now.year, now.month, 1).subtract(months=1)
+    assert info.data_interval.end - info.data_interval.start >= _utc(2024, 2, 1) - _utc(2024, 1, 1)
+
+
+def test_timetable_manual_runs_and_serialization() -> None:
+    from airflow.timetables.base import DataInterval
+    from ntp_timetables import MonthlyReportTimetable
+
+    tt = MonthlyReportTimetable(schedule_day=7, hour=3)
+    # `airflow dags test ntp_monthly 2024-03-01`: the month starting at the logical date.
+    assert tt.infer_manual_data_interval(run_after=_utc(2024, 3, 1)) == DataInterval(_utc(2024, 3, 1),
+                                                                                    _utc(2024, 4, 1))
+    # A trigger at any other instant: the report month due then (the previous calendar month).
+    assert tt.infer_manual_data_interval(run_after=_utc(2024, 4, 10, 9)) == DataInterval(_utc(2024, 3, 1),
+                                                                                        _utc(2024, 4, 1))
+    again = MonthlyReportTimetable.deserialize(tt.serialize())
+    assert (again.schedule_day, again.hour) == (7, 3)
+    from airflow.exceptions import AirflowTimetableInvalid
+
+    with pytest.raises(AirflowTimetableInvalid):
+        MonthlyReportTimetable(schedule_day=31).validate()
+
+
+def test_parse_makes_no_database_or_dbt_call() -> None:
+    """One run of the P4 benchmark (figures are reported by `make bench`, not asserted here)."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_dag_parse.py"), "--runs", "1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["db_calls"] == 0 and result["dbt_calls"] == 0
+    assert result["import_errors"] == {}
+    assert result["tasks"]["dags/ntp_monthly.py"] > 20
