@@ -10,7 +10,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 export DO_NOT_TRACK ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 
-.PHONY: env demo test lint bench clean help
+.PHONY: env demo test lint bench clean help compose-config
 
 help:
 	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
@@ -45,6 +45,9 @@ lint: env
 
 bench: env
 	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+compose-config:
+	docker-compose --env-file .env.example config -q && echo "docker-compose.yml is valid"
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache
