@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -129,6 +130,31 @@ def test_backfill_reproduces_month_by_month_runs(instances: dict) -> None:
         months = [r[0].strftime("%Y-%m") for r in conn.execute(
             "select distinct period from marts.fct_ntp_monthly order by 1")]
     assert months == MONTHS
+
+
+BACKFILL_DRY_RUN = r"""
+import subprocess, sys
+from ntp import warehouse
+from ntp.orchestrate import VENV_BIN, airflow_env
+from ntp.settings import load
+settings = load()
+env = airflow_env(settings, warehouse.url(settings))
+proc = subprocess.run([str(VENV_BIN / "airflow"), "backfill", "create", "--dag-id", "ntp_monthly",
+                       "--from-date", "2024-01-01", "--to-date", "2024-03-01", "--dry-run",
+                       "--max-active-runs", "1", "--reprocess-behavior", "completed"],
+                      env=env, capture_output=True, text=True)
+print(proc.stdout, proc.stderr[-3000:])
+sys.exit(proc.returncode)
+"""
+
+
+def test_scheduler_backfill_plans_one_run_per_report_month(instances: dict) -> None:
+    """`airflow backfill create` (the full stack's way) plans exactly one run per month, on the timetable."""
+    proc = subprocess.run([sys.executable, "-c", BACKFILL_DRY_RUN], env=_env(instances["backfill"]),
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    planned = sorted(set(re.findall(r"(20\d\d-\d\d-\d\d) 00:00:00\+00:00", proc.stdout)))
+    assert planned == ["2024-01-01", "2024-02-01", "2024-03-01"], proc.stdout[-3000:]
 
 
 def _corrected_extract(src: Path, dst: Path) -> None:
