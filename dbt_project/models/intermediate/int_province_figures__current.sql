@@ -18,9 +18,9 @@ with current_files as (
 
 cells as (
     select * from {{ ref('stg_province__report_cells') }}
-    where file_id in (select file_id from current_files)
 ),
 
+-- joined once, so a monthly run reaches its files' cells through the file_id index
 amounts as (
     select
         cells.*,

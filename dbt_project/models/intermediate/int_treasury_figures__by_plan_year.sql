@@ -17,8 +17,9 @@ with current_files as (
 ),
 
 lines as (
-    select * from {{ ref('stg_treasury__lines') }}
-    where file_id in (select file_id from current_files)
+    select stg.*
+    from {{ ref('stg_treasury__lines') }} as stg
+    inner join current_files using (file_id)
 ),
 
 components as (
