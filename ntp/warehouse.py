@@ -131,6 +131,11 @@ class EmbeddedServer:
             self._init(user)
         if self.is_running():
             return
+        if user:
+            # pytest and tmp cleaners reset parent folder modes; the server user must traverse them.
+            from pgserver.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.cluster)
         if not self.port_file.exists():
             self.port_file.write_text(str(_free_port()))
         log = self.log_file
