@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -53,11 +54,14 @@ def check_workbook(path: Path) -> None:
             infos = zf.infolist()
             names = {i.filename for i in infos}
             total = sum(i.file_size for i in infos)
-            if total > MAX_UNPACKED_BYTES:
+            biggest = max(infos, key=lambda i: i.file_size, default=None)
+            if total > MAX_UNPACKED_BYTES and biggest is not None:
                 raise RejectedFile(
                     "too_large",
                     f"the workbook expands to {total:,} bytes (limit "
-                    f"{MAX_UNPACKED_BYTES:,}): refused as a possible zip bomb",
+                    f"{MAX_UNPACKED_BYTES:,}; {biggest.filename}: {biggest.file_size:,}): "
+                    "refused as a possible zip bomb",
+                    sheet=_sheet_of(zf, biggest.filename),
                 )
             for i in infos:
                 if i.file_size > 10 * 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
@@ -65,6 +69,7 @@ def check_workbook(path: Path) -> None:
                         "too_large",
                         f"member {i.filename} expands {i.file_size:,} bytes from "
                         f"{i.compress_size:,}: refused as a possible zip bomb",
+                        sheet=_sheet_of(zf, i.filename),
                     )
             if "xl/workbook.xml" not in names:
                 raise RejectedFile(
@@ -77,3 +82,32 @@ def check_workbook(path: Path) -> None:
                 )
     except zipfile.BadZipFile as err:
         raise RejectedFile("corrupt_workbook", f"truncated or corrupt .xlsx file: {err}") from err
+
+
+_SMALL = 1 << 20
+
+
+def _sheet_of(zf: zipfile.ZipFile, member: str) -> str | None:
+    """The sheet a worksheet member belongs to (workbook.xml and its rels), when small and readable."""
+    try:
+        infos = {i.filename: i for i in zf.infolist()}
+        book, rels = infos.get("xl/workbook.xml"), infos.get("xl/_rels/workbook.xml.rels")
+        if book is None or rels is None or book.file_size > _SMALL or rels.file_size > _SMALL:
+            return None
+        targets = {}
+        for tag in re.findall(r"<Relationship\b[^>]*>", zf.read(rels).decode("utf-8", "replace")):
+            rid = re.search(r'\bId="([^"]+)"', tag)
+            target = re.search(r'\bTarget="([^"]+)"', tag)
+            if rid and target:
+                path = target.group(1).lstrip("/")
+                targets[rid.group(1)] = path if path.startswith("xl/") else "xl/" + path
+        for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", zf.read(book).decode("utf-8", "replace")):
+            name = re.search(r'\bname="([^"]+)"', tag)
+            rid = re.search(r'\br:id="([^"]+)"', tag)
+            if name and rid and targets.get(rid.group(1)) == member:
+                from html import unescape
+
+                return unescape(name.group(1))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    return None

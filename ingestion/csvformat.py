@@ -14,6 +14,8 @@ from ingestion.text import fold
 HEAD_BYTES = 1 << 16
 TAIL_BYTES = 1 << 16
 BOM = codecs.BOM_UTF8
+DELIMITERS = (",", ";")  # the contract's separators; anything else is a bad header, never a guess
+OTHER_SEPARATORS = {"\t": "tab", "|": "pipe"}
 
 
 @dataclass
@@ -25,6 +27,7 @@ class CsvFormat:
     end: int  # byte offset where the data lines end (before trailing total lines)
     trailer: list[tuple[int, list[str]]] = field(default_factory=list)  # (line number, fields)
     trailing_blank: int = 0
+    first_row: list[str] = field(default_factory=list)  # the first data line's fields, when in the head
 
 
 def _decode(raw: bytes, encoding: str) -> str:
@@ -68,12 +71,24 @@ def sniff_csv(path: Path) -> CsvFormat:
             "the first line is empty: no header row",
             row=1,
         )
-    counts = {d: header_line.count(d) for d in (",", ";", "\t", "|")}
+    counts = {d: header_line.count(d) for d in DELIMITERS}
     delimiter = max(counts, key=lambda d: counts[d])
     if counts[delimiter] == 0:
-        raise RejectedFile("bad_csv_header", f"the header line '{header_line[:80]}' has no delimiter", row=1)
+        other = next((name for d, name in OTHER_SEPARATORS.items() if d in header_line), None)
+        found = f"{other}-separated" if other else "no separator"
+        raise RejectedFile(
+            "bad_csv_header",
+            f"the header line '{header_line[:80]}' has no recognised separator "
+            f"({found}; expected ',' or ';')",
+            row=1,
+        )
     header = [column_name(h) for h in next(csv.reader([header_line], delimiter=delimiter))]
     fmt = CsvFormat(encoding, delimiter, header, start, size)
+    if nl >= 0:
+        nl2 = head.find(b"\n", nl + 1)
+        if nl2 > 0:
+            line = _decode(head[nl + 1 : nl2], encoding).rstrip("\r")
+            fmt.first_row = next(csv.reader([line], delimiter=delimiter), [])
     _trailer(fmt, tail, tail_start, nl)
     return fmt
 

@@ -48,6 +48,7 @@ class CsvLoad:
     province_code: str | None
     row_count: int
     notes: list[str] = field(default_factory=list)
+    method: str = "staging"  # bulk: COPY straight into raw (ingestion.bulk); staging: text table first
 
 
 def kind_of_header(header: list[str]) -> str | None:
@@ -142,6 +143,10 @@ def load_csv(
             row=1,
             column=missing[0],
         )
+    today = today or date.today()
+    fast = _bulk(conn, path, fmt, kind, file_id, today)
+    if fast is not None:
+        return fast
     staging = f"stg_{file_id}"
     try:
         n = _copy(conn, path, fmt, staging)
@@ -152,7 +157,26 @@ def load_csv(
         n = _copy(conn, path, fmt, staging)
     if n == 0:
         raise RejectedFile("empty_file", "no data lines after the header", row=2)
-    return _Loader(conn, fmt, kind, file_id, staging, n, today or date.today()).run()
+    return _Loader(conn, fmt, kind, file_id, staging, n, today).run()
+
+
+def _bulk(
+    conn: psycopg.Connection, path: Path, fmt: CsvFormat, kind: str, file_id: int, today: date
+) -> CsvLoad | None:
+    """The bulk path (ingestion.bulk) inside a savepoint; None when the staging path must run instead."""
+    from ingestion import bulk
+
+    period = bulk.eligible(fmt, kind, today)
+    if period is None:
+        return None
+    codes = frozenset(p.province_code for p in provinces_for(period))
+    ctmt = frozenset(c.treasury_code for c in components())
+    try:
+        with conn.transaction():
+            res = bulk.load(conn, path, fmt, file_id, period, codes, ctmt)
+    except bulk.NeedsStaging:
+        return None
+    return CsvLoad(kind, res.period, res.province_code, res.row_count, res.notes, "bulk")
 
 
 class _Loader:
@@ -305,32 +329,61 @@ class _Loader:
         codes = frozenset(p.province_code for p in provinces_for(ref_period))
         if self.kind == "plan_assignment" and plan_year == 2025:
             codes |= frozenset(p.province_code for p in provinces_63())
+        self.check_trailer()
         ma_tinh = self.pad("ma_tinh", 2, codes)
-        self.first_bad(
-            sql.SQL("not coalesce({m} = any({v}), false)").format(m=ma_tinh, v=sql.Literal(sorted(codes))),
-            "ma_tinh",
-            "unknown_province",
-            f"ma_tinh '{{value}}' is not a province code in {ref_period:%m/%Y}",
-            period=ref_period,
+        self.ref_period = ref_period
+        unknown_prov = sql.SQL("not coalesce({m} = any({v}), false)").format(
+            m=ma_tinh, v=sql.Literal(sorted(codes))
         )
+        known = self.conn.execute(
+            sql.SQL("select count(distinct {m}) filter (where not ({u})) from {stg}").format(
+                m=ma_tinh, u=unknown_prov, stg=self.stg
+            )
+        ).fetchone()[0]
+        if known >= 2:  # a national file: lines of an unknown province are set aside, the rest loads
+            self.set_aside(
+                unknown_prov,
+                "ma_tinh",
+                "unknown_province",
+                f"ma_tinh '%s' is not a province code in {ref_period:%m/%Y}",
+                ma_tinh,
+            )
+        else:  # a province's own file: an unknown province rejects the file
+            self.first_bad(
+                unknown_prov,
+                "ma_tinh",
+                "unknown_province",
+                f"ma_tinh '{{value}}' is not a province code in {ref_period:%m/%Y}",
+                period=ref_period,
+            )
         lo, hi = self.conn.execute(
             sql.SQL("select min({m}), max({m}) from {stg}").format(m=ma_tinh, stg=self.stg)
         ).fetchone()
         province = lo if lo == hi else None
-        deferred: list[tuple] = []
         ctmt = sorted({c.treasury_code for c in components()})
-        deferred.append(
-            (
-                sql.SQL("not coalesce({m} = any({v}), false)").format(
-                    m=self.t("ma_ctmt"), v=sql.Literal(ctmt)
-                ),
+        unknown_ctmt = sql.SQL("not coalesce({m} = any({v}), false)").format(
+            m=self.t("ma_ctmt"), v=sql.Literal(ctmt)
+        )
+        all_unknown = self.conn.execute(
+            sql.SQL("select bool_and({u}) from {stg}").format(u=unknown_ctmt, stg=self.stg)
+        ).fetchone()[0]
+        if all_unknown:  # no line at all in the reference: not a coding slip but another code list
+            self.first_bad(
+                unknown_ctmt,
                 "ma_ctmt",
                 "unknown_component",
-                "ma_ctmt '{value}' is not a programme/project code",
+                "ma_ctmt '{value}' is not a programme/project code (no line of the file has a known code)",
                 ref_period,
                 province,
             )
+        self.set_aside(
+            unknown_ctmt,
+            "ma_ctmt",
+            "unknown_component",
+            "ma_ctmt '%s' is not a programme/project code",
+            ma_tinh,
         )
+        deferred: list[tuple] = []
         nguon = sql.SQL("translate(upper({c}), 'Đđ', 'DD')").format(c=self.t("nguon_von"))
         deferred.append(
             (
@@ -402,7 +455,6 @@ class _Loader:
                 )
             )
         dupes = self.dedupe()
-        self.check_trailer()
         try:  # fast path: plain casts; any bad value makes the statement fail and we look closer
             with self.conn.transaction():
                 count = self.insert(
@@ -412,6 +464,51 @@ class _Loader:
             self.checks(deferred)  # raises RejectedFile naming the first bad line and column
             count = self.insert(ma_tinh, nguon, loai, dupes)
         return CsvLoad(self.kind, ref_period, province, count, self.notes)
+
+    def amount_checks(self) -> list[tuple]:
+        return [
+            (
+                sql.SQL("{a} is null").format(a=_amount(self.t(name))),
+                name,
+                "unparseable_number",
+                f"{name} '{{value}}' is not an integer amount in VND",
+            )
+            for name in AMOUNTS[self.kind]
+        ]
+
+    def set_aside(
+        self, cond: sql.Composable, name: str, code: str, message: str, ma_tinh: sql.Composable
+    ) -> int:
+        """Move the lines matching `cond` to audit.rejected_lines (NTP-C02: they match no reference)."""
+        pairs = sql.SQL(", ").join(
+            sql.SQL("{}, {}").format(sql.Literal(h), self.col[h]) for h in self.fmt.header if h in self.col
+        )
+        rows = self.conn.execute(
+            sql.SQL(
+                "insert into audit.rejected_lines (file_id, source_line, column_name, raw_value, error_code, "
+                "message, period, province_code, line) select {fid}, line + 1, {name}, {raw}, {code}, "
+                "format({msg}, line + 1, {raw}), {period}, {tinh}, jsonb_build_object({pairs}) "
+                "from {stg} where {cond} returning source_line"
+            ).format(
+                fid=sql.Literal(self.file_id),
+                name=sql.Literal(name),
+                raw=self.t(name),
+                code=sql.Literal(code),
+                msg=sql.Literal("line %s: " + message),
+                period=sql.Literal(self.ref_period),
+                tinh=ma_tinh,
+                pairs=pairs,
+                stg=self.stg,
+                cond=cond,
+            )
+        ).fetchall()
+        if rows:
+            self.conn.execute(sql.SQL("delete from {stg} where {cond}").format(stg=self.stg, cond=cond))
+            self.n -= len(rows)
+            self.notes.append(
+                f"{len(rows)} line(s) with an unknown {name} set aside (audit.rejected_lines)"
+            )
+        return len(rows)
 
     def dedupe(self) -> bool:
         cols = sql.SQL(", ").join(self.col[c] for c in self.fmt.header if c in self.col)
@@ -440,12 +537,10 @@ class _Loader:
         if not self.fmt.trailer:
             return
         names = AMOUNTS[self.kind]
-        sums = self.conn.execute(
-            sql.SQL("select {s} from {stg}").format(
-                stg=self.stg,
-                s=sql.SQL(", ").join(sql.SQL("sum({a})").format(a=_amount(self.t(n))) for n in names),
-            )
-        ).fetchone()
+        sums_sql = sql.SQL(", ").join(sql.SQL("sum({a})").format(a=_amount(self.t(n))) for n in names)
+        sums = self.conn.execute(sql.SQL("select {s} from {stg}").format(stg=self.stg, s=sums_sql)).fetchone()
+        cols = sql.SQL(", ").join(self.col[c] for c in self.fmt.header if c in self.col)
+        distinct_sums: tuple | None = None
         for i, (_, fields) in enumerate(self.fmt.trailer):
             line = self.n + 2 + i
             if len(fields) != len(self.fmt.header):
@@ -466,7 +561,16 @@ class _Loader:
                         row=line,
                         column=name,
                     )
-                if int(digits) != int(expected or 0):
+                if int(digits) == int(expected or 0):
+                    continue
+                if distinct_sums is None:  # a re-run export's total may count each line once
+                    distinct_sums = self.conn.execute(
+                        sql.SQL("select {s} from (select distinct {cols} from {stg}) {stg}").format(
+                            s=sums_sql, cols=cols, stg=self.stg
+                        )
+                    ).fetchone()
+                if int(digits) != int(distinct_sums[names.index(name)] or 0):
+                    self.checks(self.amount_checks())  # an unparseable amount is named as such first
                     raise RejectedFile(
                         "total_mismatch",
                         f"the total line says {name} = {int(digits):,} but the "
@@ -509,8 +613,8 @@ class _Loader:
             query = sql.SQL(
                 "insert into raw.treasury_lines (file_id, source_line, period, ma_kbnn, ma_tinh, ma_ctmt, "
                 "nguon_von, loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, thanh_toan_trong_ky, "
-                "luy_ke_thanh_toan) select {fid}, line + 1, {k}::date, {kbnn}, {tinh}, {ctmt}, "
-                "{nguon}, {loai}, {nam}, {dv}, {ten}, {a1}, {a2}, {a3} from {stg}"
+                "luy_ke_thanh_toan, ky_bao_cao) select {fid}, line + 1, {k}::date, {kbnn}, {tinh}, {ctmt}, "
+                "{nguon}, {loai}, {nam}, {dv}, {ten}, {a1}, {a2}, {a3}, {ky} from {stg}"
             ).format(
                 fid=fid,
                 k=sql.Literal(self.period_value),
@@ -527,6 +631,7 @@ class _Loader:
                 a1=amount("du_toan_giao"),
                 a2=amount("thanh_toan_trong_ky"),
                 a3=amount("luy_ke_thanh_toan"),
+                ky=sql.Literal(self.period_value.year * 100 + self.period_value.month),
                 stg=self.stg,
             )
         else:

@@ -27,7 +27,7 @@ _PERIOD_UNTIL = re.compile(r"(?:den het|den|tinh den) ngay (\d{1,2})/(\d{1,2})/(
 _REPLACES = re.compile(r"thay the (?:cho )?bao cao (?:ngay |so )?(?:\S+ ngay )?(\d{1,2})/(\d{1,2})/(\d{4})")
 _FOOTER_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
 _INDEX_CELL = re.compile(r"\(?[a-z0-9]{1,2}\)?(?:\s*[=+\-x/*]\s*\(?[a-z0-9]{1,2}\)?)*")
-UNIT_NAMES = {1_000_000: "trieu_dong", 1: "dong", 1_000_000_000: "ty_dong", 1_000: "nghin_dong"}
+UNIT_NAMES = {1_000_000: "trieu_dong", 1: "dong", 1_000_000_000: "ty_dong"}
 
 
 def _exact(value: Decimal) -> Decimal:
@@ -204,11 +204,23 @@ def _columns(
                 if (block, m, s) not in seen:
                     missing.append(f"{block}/{m}/{s}")
     if missing:
+        measures = {d.measure for d in data}
+        row = r0
+        if any(m not in measures for m in ("plan_assigned", "allocated", "disbursed_cumulative")):
+            # a whole measure group is absent: name the header row where the measures are
+            row = next(
+                (
+                    r
+                    for r in range(r0, header_end + 1)
+                    if any(lab.measure(fold(sheet.cell(r, c, fill))) for c in range(len(grid[r])))
+                ),
+                r0,
+            )
         raise RejectedFile(
             "missing_columns",
             "required column groups missing from the header: " + ", ".join(missing),
             sheet=sheet.name,
-            row=r0 + 1,
+            row=row + 1,
         )
     return roles, data, header_end
 
@@ -221,6 +233,8 @@ class _Title:
     unit_factor: int | None = None
     replaces_note: str | None = None
     replaces_date: date | None = None
+    period_where: dict = field(default_factory=dict)  # sheet/row/column of the period line
+    province_where: dict = field(default_factory=dict)  # … and of the province title
 
 
 def _read_title(sheet: _Sheet, r_end: int, lab: Labels) -> _Title:
@@ -245,12 +259,15 @@ def _read_title(sheet: _Sheet, r_end: int, lab: Labels) -> _Title:
                             "unknown_period", f"'{v.strip()}': month {month} does not exist", **where
                         )
                     t.period, t.period_text = date(year, month, 1), v.strip()
+                    t.period_where = where
             m = _PERIOD_UNTIL.search(f)
             if m and until is None:
                 until = _date(*m.groups(), "the 'data until' date", **where)
                 t.period_text = t.period_text or v.strip()
+                t.period_where = t.period_where or where
             if not t.province_text and any(f.startswith(p + " ") for p in lab.province_prefixes[:2]):
                 t.province_text = v.strip()
+                t.province_where = where
             if t.unit_factor is None:
                 for ul in lab.unit_labels:
                     if f.startswith(ul + " "):
@@ -298,11 +315,11 @@ def _province(sheet: _Sheet, r_end: int, period: date, lab: Labels, title: _Titl
             msg = f"'{other_seen.short_name}' does not exist in {period:%m/%Y}"
         raise RejectedFile("unknown_province", msg, sheet=sheet.name, period=period)
     shown = title.province_text or _text(sheet.cell(0, 0)).strip()
+    where = title.province_where or {"sheet": sheet.name, "row": 1, "column": "A"}
     raise RejectedFile(
         "unknown_province",
         f"no recognisable province in the title rows (first title: '{shown}')",
-        sheet=sheet.name,
-        row=1,
+        **where,
         period=period,
     )
 
@@ -376,7 +393,7 @@ def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
             raise RejectedFile(
                 "future_period",
                 f"the report is for {period:%m/%Y}, a month that has not started yet",
-                sheet=sheet.name,
+                **{"sheet": sheet.name, **title.period_where},
                 period=period,
             )
         province = _province(sheet, r0, period, lab, title)

@@ -53,11 +53,16 @@ create table if not exists raw.province_report_cells (
 );
 create index if not exists province_report_cells_file_idx on raw.province_report_cells (file_id);
 
--- Treasury (TABMIS) extract lines, typed, in VND.
+-- Treasury (TABMIS) extract lines, typed, in VND. The bulk path COPYs an extract straight into this
+-- table: file_id and period come from per-transaction settings and source_line from a sequence the loader
+-- resets to 2 (header = 1) under an advisory lock, so no expression runs per line in Python. No foreign key
+-- to audit.files (a per-row RI check costs more than the COPY itself): the loader writes the lines and
+-- their manifest row in one transaction, and the ingestion tests check that every file_id exists.
+create sequence if not exists raw.treasury_lines_source_line cache 10000;
 create table if not exists raw.treasury_lines (
-    file_id              bigint not null references audit.files (file_id),
-    source_line          integer not null,   -- 1-based line in the delivered file (header = 1)
-    period               date not null,      -- from ky_bao_cao
+    file_id              bigint not null default current_setting('ntp.load_file_id')::bigint,
+    source_line          integer not null default nextval('raw.treasury_lines_source_line'),
+    period               date not null default current_setting('ntp.load_period')::date,
     ma_kbnn              text not null,
     ma_tinh              text not null,
     ma_ctmt              text not null,
@@ -68,9 +73,25 @@ create table if not exists raw.treasury_lines (
     ten_dvqhns           text,
     du_toan_giao         bigint not null,
     thanh_toan_trong_ky  bigint not null,
-    luy_ke_thanh_toan    bigint not null
+    luy_ke_thanh_toan    bigint not null,
+    ky_bao_cao           integer             -- the report month as delivered (YYYYMM); period is its first day
 );
-create index if not exists treasury_lines_file_idx on raw.treasury_lines (file_id);
+-- Upgrade a warehouse created before the bulk path (only then: ALTER takes an exclusive lock).
+do $$
+begin
+    if not exists (select 1 from information_schema.columns where table_schema = 'raw'
+                   and table_name = 'treasury_lines' and column_name = 'ky_bao_cao') then
+        alter table raw.treasury_lines add column ky_bao_cao integer;
+        alter table raw.treasury_lines alter column file_id set default current_setting('ntp.load_file_id')::bigint;
+        alter table raw.treasury_lines alter column source_line set default nextval('raw.treasury_lines_source_line');
+        alter table raw.treasury_lines alter column period set default current_setting('ntp.load_period')::date;
+        alter table raw.treasury_lines drop constraint if exists treasury_lines_file_id_fkey;
+        drop index if exists raw.treasury_lines_file_idx;
+    end if;
+end $$;
+-- BRIN: lines are appended file by file, so a block range holds one or two files; a B-tree on file_id
+-- costs more than half the COPY to maintain.
+create index if not exists treasury_lines_file_brin on raw.treasury_lines using brin (file_id);
 
 -- Annual plan assignment (Quyết định giao kế hoạch vốn), in VND.
 create table if not exists raw.plan_assignments (
@@ -97,3 +118,19 @@ create table if not exists audit.validation_results (
     validated_at  timestamptz not null default now()
 );
 create index if not exists validation_results_file_idx on audit.validation_results (file_id);
+
+-- Lines of a loaded extract or plan file that were set aside instead of loaded: a code that matches
+-- nothing in the reference data (NTP-C02), e.g. an unknown ma_ctmt, or an unknown ma_tinh in a national
+-- file. Written in the same transaction as the file's lines; `line` holds every field as delivered.
+create table if not exists audit.rejected_lines (
+    file_id       bigint not null references audit.files (file_id),
+    source_line   integer not null,       -- 1-based line in the delivered file (header = 1)
+    column_name   text not null,          -- the CSV column that failed (ma_ctmt, ma_tinh)
+    raw_value     text,                   -- its value as delivered
+    error_code    text not null,          -- unknown_component | unknown_province
+    message       text not null,
+    period        date,                   -- report month of the file (plan files: January of the plan year)
+    province_code text,                   -- the line's ma_tinh (leading zeros restored)
+    line          jsonb                   -- the whole line, column -> value as delivered
+);
+create index if not exists rejected_lines_file_idx on audit.rejected_lines (file_id);

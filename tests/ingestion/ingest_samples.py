@@ -301,7 +301,7 @@ def write_csv(
     text += "".join(delimiter.join(q(x) for x in row) + "\n" for row in rows)
     if trailer:
         text += delimiter.join(q(x) for x in trailer) + "\n"
-    path.write_bytes(text.encode(encoding))
+    path.write_bytes(to_cp1258(text) if encoding == "cp1258" else text.encode(encoding))
     return path
 
 

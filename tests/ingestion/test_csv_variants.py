@@ -110,11 +110,11 @@ def test_lost_leading_zeros_restored_and_reported(ingest, db, tmp_path):
 BAD = {
     # name: (mutate(rows) -> rows, header, code, line, column)
     "unknown_province": (lambda rs: _set(rs, 3, 2, "99"), TREASURY_HEADER, "unknown_province", 5, "ma_tinh"),
-    "unknown_component": (
-        lambda rs: _set(rs, 4, 3, "99999"),
+    "no_known_component": (  # one unknown code is set aside (test_set_aside.py); none known rejects
+        lambda rs: [[*r[:3], "99999", *r[4:]] for r in rs],
         TREASURY_HEADER,
         "unknown_component",
-        6,
+        2,
         "ma_ctmt",
     ),
     "unparseable_amount": (
@@ -201,10 +201,9 @@ def test_plan_file_variants_and_rejection(ingest, db, tmp_path):
     res = ingest(write_csv(tmp_path / "p.csv", PLAN_HEADER, rows, delimiter=";", encoding="utf-8-sig"))
     assert (res.status, res.period) == ("loaded", "2024-01"), res.error_message
     assert db("select distinct ma_tinh from raw.plan_assignments") == [("01",)]
-    bad = plan_rows()
-    bad[2][2] = "12345"
+    bad = [[*r[:2], "12345", *r[3:]] for r in plan_rows(year="2025")]
     res = ingest(write_csv(tmp_path / "p2.csv", PLAN_HEADER, bad))
     assert (res.status, res.error_code) == ("quarantined", "unknown_component")
     assert db("select error_row, error_column from audit.files where status = 'quarantined'") == [
-        (4, "ma_ctmt")
+        (2, "ma_ctmt")
     ]

@@ -118,9 +118,9 @@ def test_failure_mid_load_leaves_nothing(ingest, db, tmp_path, monkeypatch):
 
 def test_bad_line_at_the_end_of_a_csv_leaves_no_rows(ingest, db, tmp_path):
     rows = treasury_rows(n=500)
-    rows[-1][3] = "00000"
+    rows[-1][4] = "NSXX"
     res = ingest(write_csv(tmp_path / "k.csv", TREASURY_HEADER, rows))
-    assert (res.status, res.error_code) == ("quarantined", "unknown_component")
+    assert (res.status, res.error_code) == ("quarantined", "invalid_code")
     assert db("select error_row from audit.files") == [(501,)]
     assert db("select count(*) from raw.treasury_lines") == [(0,)]
 

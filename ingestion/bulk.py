@@ -1,0 +1,188 @@
+"""The Treasury bulk path: COPY the delivered bytes straight into raw.treasury_lines, then check them
+with one set-based scan in the same transaction.
+
+Taken only for a UTF-8 extract with exactly the twelve contract columns and no total line. file_id and
+period come from transaction-local settings and source_line from a sequence reset to 2 under an advisory
+lock (the table's defaults), so neither Python nor SQL touches a line on the way in. While the bytes
+stream, the client hashes each line to spot exact duplicates. Anything the scan does not accept as is
+(codes to pad, spaces, a second month, an amount out of range…) makes the caller roll back to its
+savepoint and take the staging path, which names the first bad line or fixes and reports the variant.
+An unknown ma_ctmt is the one irregularity handled here: those lines are moved to audit.rejected_lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from ingestion.csvformat import CsvFormat
+
+COPY_CHUNK = 1 << 22
+LOCK_KEY = 7304  # serialises the source_line sequence between Treasury loads
+MAX_AMOUNT = 10**13
+TREASURY_COLUMNS = (
+    "ky_bao_cao",
+    "ma_kbnn",
+    "ma_tinh",
+    "ma_ctmt",
+    "nguon_von",
+    "loai_von",
+    "nam_kh",
+    "ma_dvqhns",
+    "ten_dvqhns",
+    "du_toan_giao",
+    "thanh_toan_trong_ky",
+    "luy_ke_thanh_toan",
+)
+_MONTH = re.compile(r"(19|20)\d{2}(0[1-9]|1[0-2])")
+
+
+class NeedsStaging(Exception):
+    """The file is readable but not in the canonical shape the bulk path accepts as is."""
+
+
+@dataclass
+class BulkLoad:
+    period: date
+    province_code: str | None
+    row_count: int
+    notes: list[str] = field(default_factory=list)
+
+
+def eligible(fmt: CsvFormat, kind: str, today: date) -> date | None:
+    """The report month when the bulk path may be tried, else None."""
+    if kind != "treasury_extract" or fmt.encoding != "UTF8" or fmt.trailer:
+        return None
+    if sorted(fmt.header) != sorted(TREASURY_COLUMNS) or len(fmt.first_row) != len(fmt.header):
+        return None
+    ky = fmt.first_row[fmt.header.index("ky_bao_cao")]
+    if not _MONTH.fullmatch(ky):
+        return None
+    period = date(int(ky[:4]), int(ky[4:]), 1)
+    return period if period <= today.replace(day=1) else None
+
+
+def _stream(conn: psycopg.Connection, path: Path, fmt: CsvFormat) -> tuple[int, bool]:
+    """COPY the data lines; returns (lines sent, whether two physical lines hashed alike)."""
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in fmt.header)
+    stmt = sql.SQL("copy raw.treasury_lines ({}) from stdin (format csv, header true, delimiter {})").format(
+        cols, sql.Literal(fmt.delimiter)
+    )
+    seen: set[int] = set()
+    lines = 0
+    tail = b""
+    with conn.cursor() as cur, cur.copy(stmt) as copy, open(path, "rb") as f:
+        f.seek(fmt.start)
+        left = fmt.end - fmt.start
+        while left > 0:
+            chunk = f.read(min(COPY_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            copy.write(chunk)
+            buf = tail + chunk
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                tail = buf
+                continue
+            parts = buf[:cut].split(b"\n")
+            tail = buf[cut + 1 :]
+            seen.update(map(hash, parts))
+            lines += len(parts)
+        if tail.strip():
+            seen.add(hash(tail))
+            lines += 1
+    return lines - 1, len(seen) < lines  # the header is one of the lines
+
+
+def load(
+    conn: psycopg.Connection,
+    path: Path,
+    fmt: CsvFormat,
+    file_id: int,
+    period: date,
+    provinces: frozenset[str],
+    ctmt_codes: frozenset[str],
+) -> BulkLoad:
+    """COPY and check; raises NeedsStaging, after which the caller rolls back its savepoint."""
+    conn.execute(
+        "select pg_advisory_xact_lock(%s), set_config('ntp.load_file_id', %s, true), "
+        "set_config('ntp.load_period', %s, true), setval('raw.treasury_lines_source_line', 2, false)",
+        (LOCK_KEY, str(file_id), period.isoformat()),
+    )
+    try:
+        sent, maybe_dupes = _stream(conn, path, fmt)
+    except psycopg.errors.DataError as err:  # a value that does not cast: the staging path names it
+        raise NeedsStaging(str(err)) from err
+    ky = period.year * 100 + period.month
+    row = conn.execute(
+        "select count(*), "
+        "count(*) filter (where ky_bao_cao is distinct from %(ky)s), "
+        "count(*) filter (where not ma_tinh = any(%(prov)s)), min(ma_tinh), max(ma_tinh), "
+        "count(*) filter (where not ma_ctmt = any(%(ctmt)s)), "
+        "count(*) filter (where nguon_von not in ('NSTW', 'NSDP') or loai_von not in ('DTPT', 'SN') "
+        "  or nam_kh not between 2000 and %(year)s), "
+        "count(*) filter (where du_toan_giao not between 0 and %(max)s "
+        "  or luy_ke_thanh_toan not between 0 and %(max)s "
+        "  or thanh_toan_trong_ky not between -%(max)s and %(max)s), "
+        "count(*) filter (where length(ma_kbnn) <> 4 or length(ma_dvqhns) <> 7 "
+        "  or ten_dvqhns <> btrim(ten_dvqhns)) "
+        "from raw.treasury_lines where file_id = %(fid)s",
+        {
+            "ky": ky,
+            "prov": sorted(provinces),
+            "ctmt": sorted(ctmt_codes),
+            "year": period.year,
+            "max": MAX_AMOUNT,
+            "fid": file_id,
+        },
+    ).fetchone()
+    n, other_month, bad_prov, lo, hi, bad_ctmt, bad_code, bad_amount, to_fix = row
+    if n != sent or other_month or bad_prov or bad_code or bad_amount or to_fix or bad_ctmt == n:
+        raise NeedsStaging("not canonical")
+    notes: list[str] = []
+    if fmt.trailing_blank:
+        notes.append(f"{fmt.trailing_blank} trailing blank line(s) ignored")
+    if bad_ctmt:
+        set_aside_unknown_ctmt(conn, file_id, sorted(ctmt_codes))
+        notes.append(f"{bad_ctmt} line(s) with an unknown ma_ctmt set aside (audit.rejected_lines)")
+    dropped = drop_duplicates(conn, file_id) if maybe_dupes else 0
+    if dropped:
+        notes.append(f"{dropped} exact duplicate line(s) dropped")
+    return BulkLoad(period, lo if lo == hi else None, n - bad_ctmt - dropped, notes)
+
+
+def set_aside_unknown_ctmt(conn: psycopg.Connection, file_id: int, codes: list[str]) -> None:
+    conn.execute(
+        "with moved as (delete from raw.treasury_lines where file_id = %(fid)s "
+        "and not ma_ctmt = any(%(codes)s) returning *) "
+        "insert into audit.rejected_lines (file_id, source_line, column_name, raw_value, error_code, "
+        "message, period, province_code, line) "
+        "select file_id, source_line, 'ma_ctmt', ma_ctmt, 'unknown_component', "
+        "format('line %%s: ma_ctmt ''%%s'' is not a programme/project code', source_line, ma_ctmt), "
+        "period, ma_tinh, to_jsonb(moved) - 'file_id' - 'source_line' - 'period' from moved",
+        {"fid": file_id, "codes": codes},
+    )
+
+
+_VALUE_COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in TREASURY_COLUMNS)
+
+
+def drop_duplicates(conn: psycopg.Connection, file_id: int) -> int:
+    """Delete exact repeats of an earlier line of the same file (a re-run export); returns how many."""
+    cur = conn.execute(
+        sql.SQL(
+            "delete from raw.treasury_lines t using (select source_line from (select source_line, "
+            "row_number() over (partition by {cols} order by source_line) rn from raw.treasury_lines "
+            "where file_id = %(fid)s) x where rn > 1) d where t.file_id = %(fid)s "
+            "and t.source_line = d.source_line"
+        ).format(cols=_VALUE_COLUMNS),
+        {"fid": file_id},
+    )
+    return cur.rowcount
+
