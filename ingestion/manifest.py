@@ -82,8 +82,12 @@ def version_key(report_date: date | None, replaces_note: str | None, received_at
 def recompute_versions(
     conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None
 ) -> None:
-    """Number the loaded versions of one (kind, period, province) 1..n; only the last is `loaded`."""
-    lock_group(conn, kind, period, province_code)
+    """Number the loaded versions of one (kind, period, province) 1..n; only the last is `loaded`.
+
+    Treasury extracts: a national extract (no single province) covers every province, so while one is
+    loaded for a month, that month's per-province extracts are all `superseded`, whatever the order they
+    arrived in; the marts never add the two together."""
+    lock_group(conn, kind, period, None if kind == "treasury_extract" else province_code)
     rows = conn.execute(
         "select file_id, report_date, replaces_note, received_at, sha256 from audit.files "
         "where kind = %s and period is not distinct from %s and province_code is not distinct from %s "
@@ -98,3 +102,15 @@ def recompute_versions(
             "and (version, status) is distinct from (%s, %s)",
             (i, status, r[0], i, status),
         )
+    if kind == "treasury_extract":
+        _national_supersedes_provinces(conn, period)
+
+
+def _national_supersedes_provinces(conn: psycopg.Connection, period: date | None) -> None:
+    conn.execute(
+        "update audit.files f set status = 'superseded' where f.kind = 'treasury_extract' "
+        "and f.period = %(p)s and f.province_code is not null and f.status = 'loaded' "
+        "and exists (select 1 from audit.files n where n.kind = 'treasury_extract' and n.period = %(p)s "
+        "and n.province_code is null and n.status = 'loaded')",
+        {"p": period},
+    )

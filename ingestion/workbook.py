@@ -27,6 +27,10 @@ _PERIOD_UNTIL = re.compile(r"(?:den het|den|tinh den) ngay (\d{1,2})/(\d{1,2})/(
 _REPLACES = re.compile(r"thay the (?:cho )?bao cao (?:ngay |so )?(?:\S+ ngay )?(\d{1,2})/(\d{1,2})/(\d{4})")
 _FOOTER_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
 _INDEX_CELL = re.compile(r"\(?[a-z0-9]{1,2}\)?(?:\s*[=+\-x/*]\s*\(?[a-z0-9]{1,2}\)?)*")
+# A workbook figure is rejected only beyond 10^18 VND (~ 500,000 x the programmes' yearly budget): a
+# thousand- or million-fold unit slip must load so that NTP-T02 can flag it; negatives in parentheses
+# are adjustments the contract allows. Treasury lines are machine-made and held to 10^13 per line.
+MAX_FIGURE_VND = 10**18
 UNIT_NAMES = {1_000_000: "trieu_dong", 1: "dong", 1_000_000_000: "ty_dong"}
 
 
@@ -536,6 +540,15 @@ def _body(
                 ) from err
             if number is None:
                 continue
+            if d is not None and abs(number * factor) >= MAX_FIGURE_VND:
+                raise RejectedFile(
+                    "absurd_amount",
+                    f"{_text(raw) or raw!r} in this unit is {number * factor:,.0f} VND, beyond any "
+                    "programme figure (a unit slip of a thousand is loaded and flagged by NTP-T02)",
+                    sheet=sheet.name,
+                    row=r + 1,
+                    column=letter,
+                )
             if d is None:
                 report.cells.append(
                     (

@@ -260,3 +260,30 @@ def test_good_files_of_a_broken_month_still_load(broken: Month, warehouse_url: s
     want = _expected(broken.out)
     assert _diff(_loaded_province_cells(warehouse_url), want["province"]) == []
     assert _diff(_loaded_treasury(warehouse_url), want["treasury"]) == []
+
+
+# -- planted unknown Treasury codes (NTP-C02 lines) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planted(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Month:
+    return _ingest_month(warehouse_url, tmp_path_factory.mktemp("planted"), seed=3, messy=0, plant_rate=0.02)
+
+
+def test_planted_unknown_codes_are_set_aside_and_the_extract_loads(planted: Month, warehouse_url: str):
+    with open(planted.out / "ground_truth.csv", encoding="utf-8") as f:
+        truth = [
+            r for r in csv.DictReader(f) if r["rule_id"] == "NTP-C02" and "ma_ctmt" in r["note"]
+        ]
+    assert truth, "the generator planted no unknown Treasury code at this seed"
+    got = _query(
+        warehouse_url,
+        "select f.original_name, f.status, count(r.*), min(r.raw_value), max(r.raw_value) "
+        "from audit.rejected_lines r join audit.files f using (file_id) group by 1, 2",
+    )
+    assert sorted(g[0] for g in got) == sorted(Path(t["file"]).name for t in truth)
+    for name, status, n, lo, hi in got:
+        assert (status, lo, hi) == ("loaded", "99990", "99990"), name
+        assert n == 2  # the generator's note: 2 lines
+    want = _expected(planted.out)["treasury"]
+    assert _diff(_loaded_treasury(warehouse_url), want) == []
