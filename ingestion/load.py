@@ -86,8 +86,11 @@ def ingest_file(
     run_period: date,
     settings: Settings | None = None,
     today: date | None = None,
+    conn: psycopg.Connection | None = None,
 ) -> IngestResult:
-    """Ingest one file; never raises for bad input, only for infrastructure errors (database down)."""
+    """Ingest one file; never raises for bad input, only for infrastructure errors (database down).
+
+    `conn` (optional) is an open connection to reuse, left open and idle afterwards."""
     settings = settings or load_settings()
     path = Path(path)
     stat = path.stat()
@@ -104,7 +107,9 @@ def ingest_file(
         "received_at": received_at,
         "run_period": run_period,
     }
-    with _connect(warehouse_url) as conn:
+    from contextlib import nullcontext
+
+    with nullcontext(conn) if conn is not None else _connect(warehouse_url) as conn:
         conn.execute("select pg_advisory_xact_lock(7303, hashtext(%s))", (sha,))
         existing = manifest.find(conn, sha)
         if existing:
@@ -252,9 +257,23 @@ def _quarantine(
     )
 
 
+_worker_conn: psycopg.Connection | None = None
+
+
 def _ingest_one(args: tuple) -> IngestResult:
+    """One file in a pool worker, on the worker's own connection (opened once, reopened if broken)."""
+    global _worker_conn
     path, warehouse_url, run_period, settings = args
-    return ingest_file(path, warehouse_url=warehouse_url, run_period=run_period, settings=settings)
+    if _worker_conn is None or _worker_conn.closed or _worker_conn.broken:
+        _worker_conn = _connect(warehouse_url)
+    try:
+        return ingest_file(
+            path, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=_worker_conn
+        )
+    except BaseException:
+        _worker_conn.close()
+        _worker_conn = None
+        raise
 
 
 def ingest_files(
@@ -269,8 +288,16 @@ def ingest_files(
     settings = settings or load_settings()
     jobs = [(Path(p), warehouse_url, run_period, settings) for p in paths]
     if workers <= 1 or len(jobs) <= 1:
-        return [_ingest_one(j) for j in jobs]
+        with _connect(warehouse_url) as conn:
+            return [
+                ingest_file(p, warehouse_url=u, run_period=r, settings=s, conn=conn) for p, u, r, s in jobs
+            ]
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    import ingestion.workbook  # noqa: F401  (imported once here, inherited by the forked workers)
+
+    # fork: workers start in milliseconds with the parser already imported; each keeps one connection
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return list(pool.map(_ingest_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
