@@ -3,6 +3,7 @@ the real Airflow DAG for each month, then where to look."""
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from ntp import warehouse
@@ -17,11 +18,18 @@ def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: 
     settings = load()
     months = period_range(periods)
     started = time.monotonic()
-    print(f"▶ generating sample reports for {len(months)} month(s) into {settings.inbox_dir}", flush=True)
-    result = generate(settings.inbox_dir, months, provinces=provinces, scale="small", seed=seed,
-                      messy=1, plant_rate=0.02)
-    print(f"  {len(result.files)} files, {len(result.ground_truth)} planted discrepancies "
-          f"(ground truth: {settings.inbox_dir / 'ground_truth.csv'})", flush=True)
+    samples = settings.data_dir / "samples"
+    print(f"▶ generating sample reports for {len(months)} month(s) into {samples}", flush=True)
+    result = generate(samples, months, provinces=provinces, scale="small", seed=seed, messy=1, plant_rate=0.02)
+    # Deliver the reports (not the generator's ground truth) into the inbox, as the offices would.
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    for month in months:
+        for path in sorted((samples / label(month)).iterdir()):
+            target = settings.inbox_dir / path.name
+            if not target.exists():
+                shutil.copy2(path, target)
+    print(f"  {len(result.files)} files delivered to {settings.inbox_dir}; {len(result.ground_truth)} expected "
+          f"findings listed in {samples / 'ground_truth.csv'}", flush=True)
     failed = []
     for month in months:
         if run_month(label(month)) != 0:
@@ -31,6 +39,7 @@ def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: 
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s." + (f" Failed months: {failed}" if failed else ""))
     print(f"  alert (open in a browser): {settings.reports_dir / last / 'alert.html'}")
     print(f"  findings:                  .venv/bin/ntp findings --period {last}")
+    print(f"  detection score:           .venv/bin/ntp score --truth {samples / 'ground_truth.csv'} --period {last}")
     print(f"  warehouse (psql / BI):     psql '{url}'")
     print("  example query:             select province_code, rule_id, delta_vnd from marts.fct_findings"
           f" where period = '{last}-01' order by abs(delta_vnd) desc nulls last limit 10;")
