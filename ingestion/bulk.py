@@ -3,7 +3,8 @@ with one set-based scan in the same transaction.
 
 Taken only for a UTF-8 extract with exactly the twelve contract columns and no total line. file_id and
 period come from transaction-local settings and source_line from a sequence reset to 2 under an advisory
-lock (the table's defaults), so neither Python nor SQL touches a line on the way in. While the bytes
+lock (the table's defaults; for the load itself file_id and period become constants), so neither Python
+nor SQL touches a line on the way in. While the bytes
 stream, the client hashes each line to spot exact duplicates. Anything the scan does not accept as is
 (codes to pad, spaces, a second month, an amount out of range…) makes the caller roll back to its
 savepoint and take the staging path, which names the first bad line or fixes and reports the variant.
@@ -67,6 +68,35 @@ def eligible(fmt: CsvFormat, kind: str, today: date) -> date | None:
     return period if period <= today.replace(day=1) else None
 
 
+_SETTING_DEFAULTS = (
+    "alter table raw.treasury_lines "
+    "alter column file_id set default current_setting('ntp.load_file_id')::bigint, "
+    "alter column period set default current_setting('ntp.load_period')::date"
+)
+
+
+def _constant_defaults(conn: psycopg.Connection, file_id: int, period: date) -> bool:
+    """For this load only, make file_id and period constant defaults (restored before commit).
+
+    A constant costs nothing per line, where `current_setting(…)::type` costs a settings lookup and a cast
+    per line (≈ 0.4 s per million lines, a fifth of the load). The ALTER holds the table's exclusive lock
+    to the end of the transaction, so it is only taken when free within a second (nothing but the
+    loader writes raw.treasury_lines, and dbt reads it after ingestion); otherwise the settings defaults
+    serve, with the same result."""
+    stmt = sql.SQL(
+        "alter table raw.treasury_lines alter column file_id set default {}, "
+        "alter column period set default {}::date"
+    ).format(sql.Literal(file_id), sql.Literal(period.isoformat()))
+    try:
+        with conn.transaction():
+            conn.execute("set local lock_timeout = '1s'")
+            conn.execute(stmt)
+            conn.execute("set local lock_timeout to default")
+    except psycopg.errors.LockNotAvailable:
+        return False
+    return True
+
+
 def _stream(conn: psycopg.Connection, path: Path, fmt: CsvFormat) -> tuple[int, bool]:
     """COPY the data lines; returns (lines sent, whether two physical lines hashed alike)."""
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in fmt.header)
@@ -115,10 +145,13 @@ def load(
         "set_config('ntp.load_period', %s, true), setval('raw.treasury_lines_source_line', 2, false)",
         (LOCK_KEY, str(file_id), period.isoformat()),
     )
+    constant = _constant_defaults(conn, file_id, period)
     try:
         sent, maybe_dupes = _stream(conn, path, fmt)
     except psycopg.errors.DataError as err:  # a value that does not cast: the staging path names it
         raise NeedsStaging(str(err)) from err
+    if constant:
+        conn.execute(_SETTING_DEFAULTS)
     ky = period.year * 100 + period.month
     row = conn.execute(
         "select count(*), "
