@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
@@ -103,7 +104,7 @@ def _stream(conn: psycopg.Connection, path: Path, fmt: CsvFormat) -> tuple[int, 
     stmt = sql.SQL("copy raw.treasury_lines ({}) from stdin (format csv, header true, delimiter {})").format(
         cols, sql.Literal(fmt.delimiter)
     )
-    seen: set[int] = set()
+    hashes: list[np.ndarray] = []  # 8 bytes a line, not a set's ≈ 60: memory stays small at 5 M lines
     lines = 0
     tail = b""
     with conn.cursor() as cur, cur.copy(stmt) as copy, open(path, "rb") as f:
@@ -122,12 +123,13 @@ def _stream(conn: psycopg.Connection, path: Path, fmt: CsvFormat) -> tuple[int, 
                 continue
             parts = buf[:cut].split(b"\n")
             tail = buf[cut + 1 :]
-            seen.update(map(hash, parts))
+            hashes.append(np.fromiter(map(hash, parts), dtype=np.int64, count=len(parts)))
             lines += len(parts)
         if tail.strip():
-            seen.add(hash(tail))
+            hashes.append(np.array([hash(tail)], dtype=np.int64))
             lines += 1
-    return lines - 1, len(seen) < lines  # the header is one of the lines
+    distinct = np.unique(np.concatenate(hashes)).size if hashes else 0
+    return lines - 1, distinct < lines  # the header is one of the lines
 
 
 def load(
