@@ -4,8 +4,9 @@ A finding and a ground-truth row match on rule × period × province × componen
 × plan block × measure, as a multiset (a rule can fire twice on one key, e.g. NTP-T02 against the Treasury
 and against last month). The two vocabularies differ only in spelling, normalised here: the TỔNG SỐ line and
 the `Tổng số` column are `TOTAL` in the warehouse and empty in the truth; the rate measure is
-`disbursement_rate_pct` / `disbursement_rate`; file- and month-level rules (C01, C02, F01) and A04 are
-matched on rule × period × province only. Resolved findings are not detections of their month.
+`disbursement_rate_pct` / `disbursement_rate`; file-level rules (C02, F01) are matched on rule × period ×
+the file they name (its base name), since a file's province is known only when the ingestion could read it;
+C01 and A04 on rule × period × province. Resolved findings are not detections of their month.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ RULES = (
     "NTP-D02",
     "NTP-D03",
 )
-LOOSE_RULES = {"NTP-A04", "NTP-C01", "NTP-C02", "NTP-F01"}
+LOOSE_RULES = {"NTP-A04", "NTP-C01"}
+FILE_RULES = {"NTP-C02", "NTP-F01"}
 Key = tuple[str, ...]
 
 
@@ -82,6 +84,9 @@ def normalise(row: dict) -> Key:
     rule = row["rule_id"]
     period = _text(row["period"])[:7]
     province = _text(row.get("province_code"))
+    file = _text(row.get("file", row.get("source_file"))).rsplit("/", 1)[-1]
+    if rule in FILE_RULES and file:
+        return (rule, period, "", "", "", "", "", "", file)
     if rule in LOOSE_RULES:
         return (rule, period, province, "", "", "", "", "")
     component = _text(row.get("component_key"))
@@ -107,7 +112,7 @@ def read_truth(path: Path, periods: list[date]) -> list[dict]:
 
 def read_findings(periods: list[date], warehouse_url: str | None = None) -> list[dict]:
     sql = """select rule_id, to_char(period, 'YYYY-MM') as period, province_code, component_key, fund_source,
-                    capital_type, plan_block, measure
+                    capital_type, plan_block, measure, source_file
              from marts.fct_findings where status <> 'resolved' and period = any(%s)"""
     with warehouse.connect(warehouse_url or warehouse.url()) as conn:
         cur = conn.execute(sql, (periods,))

@@ -21,3 +21,79 @@
         'rule_ntp_t02__unit_scale_suspect',
     ]) }}
 {%- endmacro %}
+
+
+{#- The month a file's findings belong to: its report month, or the month of the run that received it when
+    the period could not be read or is not a report month yet (a quarantined `future_period` file). -#}
+{% macro file_evaluated_period(period='period', run_period='run_period', status='status') -%}
+    case
+        when {{ status }} = 'quarantined' and {{ run_period }} is not null
+            and ({{ period }} is null or {{ period }} > {{ run_period }}) then {{ run_period }}
+        else coalesce({{ period }}, {{ run_period }})
+    end
+{%- endmacro %}
+
+
+{#- The months whose findings a run re-evaluates (var `period` set), as a SQL query: the months the star
+    schema rebuilds (macros/periods.sql), every evaluated month of a plan year whose plan file the run
+    ingested, and the next evaluated month after each (its statuses compare with them). -#}
+{% macro findings_periods_query() -%}
+    {%- set p = ntp_period_var() -%}
+    with files as (
+        select file_id, status, period, run_period from {{ source('audit', 'files') }}
+    ),
+
+    evaluated as (
+        select distinct {{ file_evaluated_period() }} as period
+        from files
+        where {{ file_evaluated_period() }} is not null
+    ),
+
+    plan_years as (
+        select distinct plan_lines.nam_kh as plan_year
+        from {{ source('raw', 'plan_assignments') }} as plan_lines
+        inner join files using (file_id)
+        where files.run_period = date '{{ p }}'
+    ),
+
+    touched as (
+        {{ rebuilt_periods_query() }}
+        union
+        select period from evaluated
+        where extract(year from period) in (select plan_year from plan_years)
+    )
+
+    select period from touched
+    union
+    select (select min(evaluated.period) from evaluated where evaluated.period > touched.period)
+    from touched
+{%- endmacro %}
+
+
+{#- Those months as a list of 'YYYY-MM-DD' strings, or none (no `period`: every month). -#}
+{% macro findings_periods() -%}
+    {%- if ntp_period_var() is none -%}{{ return(none) }}{%- endif -%}
+    {%- if not execute -%}{{ return([ntp_period_var()]) }}{%- endif -%}
+    {%- set rows = run_query('select period from (' ~ findings_periods_query() ~ ') as months '
+        ~ 'where period is not null order by 1') -%}
+    {{ return(rows.columns[0].values() | map('string') | list) }}
+{%- endmacro %}
+
+
+{#- A boolean SQL expression: `column` (shifted back by `months_before`) is a month this run re-evaluates,
+    as literal dates so the period indexes of the incremental tables are used; `true` without `period`. -#}
+{% macro findings_filter(column, months_before=0) -%}
+    {%- set periods = findings_periods() -%}
+    {%- if periods is none -%}
+        true
+    {%- elif periods | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in (
+        {%- for p in periods -%}
+            {%- if months_before == 0 -%}date '{{ p }}'
+            {%- else -%}(date '{{ p }}' - interval '{{ months_before }} month')::date{%- endif -%}
+            {%- if not loop.last %}, {% endif -%}
+        {%- endfor -%})
+    {%- endif -%}
+{%- endmacro %}

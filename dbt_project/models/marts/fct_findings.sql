@@ -1,7 +1,21 @@
--- Quality findings of every evaluated month: the failing rows of every rule in the catalogue, with
--- their status across months (new | persisting | resolved) and the month they were first seen. A
--- finding's identity is its rule, subject and key (and the file, for file-level findings); the table is
--- rebuilt from the rule queries on every run, so re-running a month never duplicates a finding.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_findings_periods() }}",
+    post_hook="{{ update_findings_first_seen() }}",
+    indexes=[
+        {'columns': ['period', 'province_code']},
+        {'columns': ['finding_key', 'period']},
+    ],
+) }}
+-- Quality findings of every evaluated month: the failing rows of every rule in the catalogue, with their
+-- status across months (new | persisting | resolved) and the month they were first seen. A finding's
+-- identity is its rule, subject and key (and the file, for file-level findings). Incremental by report
+-- month: a run with var `period` re-evaluates the months of macros/rule_models.sql `findings_periods`
+-- (the rules read only those months) and compares each with the previous evaluated month, read from this
+-- table when it was not re-evaluated; each re-evaluated month is deleted and inserted again, so re-running
+-- a month never duplicates a finding. Without `period` every month is rebuilt.
 with rule_rows as (
     {% for rule_model in rule_models() %}
     select * from {{ ref(rule_model) }}
@@ -14,36 +28,58 @@ catalogue as (
 ),
 
 -- The months the pipeline has evaluated: a finding absent from the next evaluated month is resolved.
-evaluated_months as (
-    select period from {{ ref('fct_ntp_monthly') }}
-    union
-    select coalesce(period, run_period) from {{ ref('stg_audit__files') }}
-    where coalesce(period, run_period) is not null
-),
-
 month_sequence as (
-    select period, lead(period) over (order by period) as next_period,
-        lag(period) over (order by period) as previous_period
-    from evaluated_months
+    select period, lag(period) over (order by period) as previous_period
+    from {{ ref('int_quality__evaluated_months') }}
 ),
 
-keyed as (
+open_now as (
     select
-        md5(concat_ws('|', rule_id, subject, province_code, component_key, fund_source, capital_type,
-            plan_block, measure, case when component_key is null then source_file end)) as finding_key,
+        md5(concat_ws('|', rule_rows.rule_id, rule_rows.subject, rule_rows.province_code,
+            rule_rows.component_key, rule_rows.fund_source, rule_rows.capital_type, rule_rows.plan_block,
+            rule_rows.measure, case when rule_rows.component_key is null then rule_rows.source_file end))
+            as finding_key,
         rule_rows.*
     from rule_rows
+    inner join month_sequence using (period)
+),
+
+-- Open findings of the previous evaluated months that this run does not re-evaluate, as stored.
+earlier_open as (
+    {% if is_incremental() %}
+    select
+        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
+        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
+        source_sheet, source_row, detail, first_seen_period
+    from {{ this }}
+    where status <> 'resolved'
+      and period in (select previous_period from month_sequence where {{ findings_filter('period') }})
+      and not {{ findings_filter('period') }}
+    {% else %}
+    select
+        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
+        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
+        source_sheet, source_row, detail, null::date as first_seen_period
+    from open_now
+    where false
+    {% endif %}
+),
+
+presence as (
+    select finding_key, period, period as known_first_seen from open_now
+    union all
+    select finding_key, period, first_seen_period from earlier_open
 ),
 
 with_previous as (
     select
-        keyed.*,
+        presence.*,
         exists (
-            select 1 from keyed as earlier
-            where earlier.finding_key = keyed.finding_key and earlier.period = month_sequence.previous_period
-        ) as seen_last_month,
-        month_sequence.next_period
-    from keyed
+            select 1 from presence as earlier
+            where earlier.finding_key = presence.finding_key
+              and earlier.period = month_sequence.previous_period
+        ) as seen_last_month
+    from presence
     inner join month_sequence using (period)
 ),
 
@@ -55,38 +91,60 @@ streaks as (
     from with_previous
 ),
 
-open_findings as (
+streak_starts as (
     select
-        streaks.*,
-        case when seen_last_month then 'persisting' else 'new' end as status,
-        min(period) over (partition by finding_key, streak) as first_seen_period
+        finding_key,
+        period,
+        seen_last_month,
+        min(known_first_seen) over (partition by finding_key, streak) as first_seen_period
     from streaks
 ),
 
+open_findings as (
+    select
+        open_now.finding_key, open_now.rule_id, open_now.subject, open_now.period,
+        open_now.province_code, open_now.component_key, open_now.fund_source, open_now.capital_type,
+        open_now.plan_block, open_now.measure, open_now.province_value_vnd, open_now.treasury_value_vnd,
+        open_now.expected_vnd, open_now.delta_vnd, open_now.source_file, open_now.source_sheet,
+        open_now.source_row, open_now.detail,
+        case when streak_starts.seen_last_month then 'persisting' else 'new' end as status,
+        streak_starts.first_seen_period
+    from open_now
+    inner join streak_starts using (finding_key, period)
+),
+
+previous_open as (
+    select
+        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
+        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
+        source_sheet, source_row, detail, first_seen_period
+    from open_findings
+    union all
+    select * from earlier_open
+),
+
+-- A finding open in the previous evaluated month and absent from this one: resolved this month.
 resolved_findings as (
     select
-        open_findings.finding_key, open_findings.rule_id, open_findings.subject,
-        open_findings.next_period as period,
-        open_findings.province_code, open_findings.component_key, open_findings.fund_source,
-        open_findings.capital_type, open_findings.plan_block, open_findings.measure,
-        open_findings.province_value_vnd, open_findings.treasury_value_vnd, open_findings.expected_vnd,
-        open_findings.delta_vnd, open_findings.source_file, open_findings.source_sheet,
-        open_findings.source_row, open_findings.detail,
-        'resolved'::text as status, open_findings.first_seen_period
-    from open_findings
-    where open_findings.next_period is not null
+        previous_open.finding_key, previous_open.rule_id, previous_open.subject,
+        month_sequence.period,
+        previous_open.province_code, previous_open.component_key, previous_open.fund_source,
+        previous_open.capital_type, previous_open.plan_block, previous_open.measure,
+        previous_open.province_value_vnd, previous_open.treasury_value_vnd, previous_open.expected_vnd,
+        previous_open.delta_vnd, previous_open.source_file, previous_open.source_sheet,
+        previous_open.source_row, previous_open.detail,
+        'resolved'::text as status, previous_open.first_seen_period
+    from previous_open
+    inner join month_sequence on month_sequence.previous_period = previous_open.period
+    where {{ findings_filter('month_sequence.period') }}
       and not exists (
-          select 1 from keyed as later
-          where later.finding_key = open_findings.finding_key and later.period = open_findings.next_period
+          select 1 from open_now
+          where open_now.finding_key = previous_open.finding_key and open_now.period = month_sequence.period
       )
 ),
 
 all_findings as (
-    select
-        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
-        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd,
-        source_file, source_sheet, source_row, detail, status, first_seen_period
-    from open_findings
+    select * from open_findings
     union all
     select * from resolved_findings
 )

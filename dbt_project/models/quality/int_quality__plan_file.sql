@@ -1,5 +1,6 @@
--- The annual plan assignment (Quyết định giao kế hoạch vốn) per report month: Σ ke_hoach_giao of the plan
--- year of the month on the reconciliation key. From July 2025 a merged province's plan is the sum of its
+{{ config(materialized='ephemeral') }}
+-- The annual plan assignment (Quyết định giao kế hoạch vốn) per evaluated report month (those this run
+-- evaluates): Σ ke_hoach_giao of the plan year of the month on the reconciliation key. From July 2025 a merged province's plan is the sum of its
 -- predecessors' lines (the decision of early 2025 names the 63 provinces).
 with plan_lines as (
     select * from {{ ref('stg_treasury__plan_assignments') }}
@@ -19,12 +20,13 @@ successors as (
 ),
 
 months as (
-    select distinct period from {{ ref('int_quality__province_months') }}
+    select period from {{ ref('int_quality__evaluated_months') }}
+    where {{ findings_filter('period') }}
 )
 
 select
     months.period,
-    case when months.period >= date '2025-07-01'
+    case when months.period >= {{ merger_period() }}
         then coalesce(successors.successor_code_2025, plan_lines.province_code)
         else plan_lines.province_code end as province_code,
     components.component_key,

@@ -1,18 +1,27 @@
--- Each source's figures of the previous calendar month, keyed by the month they are compared in, within
--- the same report year (January has no previous month). Across the 1 July 2025 merger the previous month
--- of a merged province is the sum of its predecessors' June figures.
-with province as (
+{{ config(materialized='ephemeral') }}
+-- Each source's figures of the previous calendar month (leaf lines), keyed by the month they are compared
+-- in, within the same report year (January has no previous month); only the months before those this run
+-- evaluates are read. Across the 1 July 2025 merger the previous month of a merged province is the sum of
+-- its predecessors' June figures.
+with leaves as (
+    select capital_type, component_key from {{ ref('int_quality__component_tree') }} where is_leaf
+),
+
+province as (
     select
         'province'::text as subject, period, province_code, component_key, fund_source,
         capital_type, plan_block, plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
-    from {{ ref('int_quality__province_leaves') }}
+    from {{ ref('int_province_figures__current') }}
+    inner join leaves using (capital_type, component_key)
+    where {{ findings_filter('period', months_before=1) }}
 ),
 
 treasury as (
     select
         'treasury'::text as subject, period, province_code, component_key, fund_source,
         capital_type, plan_block, null::numeric as plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
-    from {{ ref('int_quality__treasury_keys') }}
+    from {{ ref('int_treasury_figures__by_key') }}
+    where {{ findings_filter('period', months_before=1) }}
 ),
 
 figures as (
@@ -28,7 +37,7 @@ successors as (
 select
     figures.subject,
     (figures.period + interval '1 month')::date as period,
-    case when figures.period = date '2025-06-01'
+    case when figures.period = {{ merger_period() }} - interval '1 month'
         then coalesce(successors.successor_code_2025, figures.province_code)
         else figures.province_code end as province_code,
     figures.component_key,

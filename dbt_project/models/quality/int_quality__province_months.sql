@@ -1,15 +1,15 @@
+{{ config(materialized='ephemeral') }}
 -- Every province-month that should be reported (each province existing in the month: 63 before
--- 1 July 2025, 34 from then) of every evaluated month, with which sources were delivered and loaded.
--- A quarantined file does not count as delivered; a national Treasury file covers the provinces it has
--- lines for.
+-- 1 July 2025, 34 from then) of the evaluated months this run re-evaluates, with which sources were
+-- delivered and loaded. A quarantined or superseded file does not count as delivered; a national Treasury
+-- extract covers the provinces it has lines for.
 with files as (
     select * from {{ ref('stg_audit__files') }}
 ),
 
 evaluated_months as (
-    select distinct coalesce(period, run_period) as period
-    from files
-    where coalesce(period, run_period) is not null
+    select period from {{ ref('int_quality__evaluated_months') }}
+    where {{ findings_filter('period') }}
 ),
 
 provinces as (
@@ -26,7 +26,7 @@ expected as (
 workbooks as (
     select period, province_code, min(file_name) as source_file
     from files
-    where kind = 'province_workbook' and status = 'loaded'
+    where kind = 'province_workbook' and status = 'loaded' and {{ findings_filter('period') }}
     group by period, province_code
 ),
 
@@ -34,13 +34,13 @@ treasury_by_file as (
     select period, province_code
     from files
     where kind = 'treasury_extract' and status = 'loaded' and province_code is not null
+      and {{ findings_filter('period') }}
 ),
 
 treasury_by_line as (
-    select distinct lines.period, lines.province_code
-    from {{ ref('stg_treasury__lines') }} as lines
-    inner join files using (file_id)
-    where files.kind = 'treasury_extract' and files.status = 'loaded'
+    select distinct period, province_code
+    from {{ ref('int_treasury_figures__by_plan_year') }}
+    where {{ findings_filter('period') }}
 ),
 
 treasury as (
@@ -50,7 +50,7 @@ treasury as (
 ),
 
 quarantined as (
-    select coalesce(period, run_period) as period, province_code, kind,
+    select {{ file_evaluated_period() }} as period, province_code, kind,
         string_agg(file_name, ', ' order by file_name) as quarantined_files
     from files
     where status = 'quarantined' and province_code is not null

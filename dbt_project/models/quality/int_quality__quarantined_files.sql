@@ -1,8 +1,12 @@
--- Quarantined files with their error, classified: an unresolved reference (a province, component or
--- code matching nothing in the reference data) is NTP-C02; any other reason is NTP-F01.
+{{ config(materialized='ephemeral') }}
+-- Quarantined files of the months this run evaluates, with their error, classified: an unresolved
+-- reference (a province, component or code matching nothing in the reference data) is NTP-C02; any other
+-- reason is NTP-F01. A file belongs to its report month when it could be read, else (no period, or a
+-- month that has not started) to the month of the run that received it.
 {%- set reference_error_codes = var('reference_error_codes', ['unknown_province', 'unknown_component', 'unknown_code', 'unknown_treasury_code', 'unknown_program']) %}
 with files as (
-    select * from {{ ref('stg_audit__files') }}
+    select *, {{ file_evaluated_period() }} as evaluated_period
+    from {{ ref('stg_audit__files') }}
     where status = 'quarantined'
 )
 
@@ -15,7 +19,7 @@ select
     file_id,
     file_name,
     kind,
-    coalesce(period, run_period) as period,
+    evaluated_period as period,
     period is not null as period_read,
     province_code,
     error_code,
@@ -24,4 +28,5 @@ select
     error_row,
     error_column
 from files
-where coalesce(period, run_period) is not null
+where evaluated_period is not null
+  and {{ findings_filter('evaluated_period') }}

@@ -1,8 +1,11 @@
+{{ config(materialized='ephemeral') }}
 -- The reconciliation rows the cross-source rules (A01, A02, A04) evaluate: leaf lines of province-months
--- that have both sources (when one source is missing entirely only NTP-C01 fires), with the Treasury
--- file's name for lineage and whether each side has any amount (allocated or disbursed).
+-- that have both sources (when one source is missing entirely only NTP-C01 fires), in the months this run
+-- evaluates, with the Treasury file's name for lineage and whether each side has any amount (allocated or
+-- disbursed).
 with reconciliation as (
     select * from {{ ref('fct_reconciliation') }}
+    where {{ findings_filter('period') }}
 ),
 
 leaves as (

@@ -1,6 +1,9 @@
--- Treasury figures on the reconciliation key with the file name and first line for lineage.
+{{ config(materialized='ephemeral') }}
+-- Treasury figures on the reconciliation key, in the months this run evaluates, with the file name for
+-- lineage.
 with treasury as (
     select * from {{ ref('int_treasury_figures__by_key') }}
+    where {{ findings_filter('period') }}
 ),
 
 files as (

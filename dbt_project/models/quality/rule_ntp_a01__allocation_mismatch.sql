@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-A01 allocation_mismatch: province `Đã phân bổ chi tiết` ≠ Treasury Σ du_toan_giao on the
 -- reconciliation key, beyond tolerance. Only keys with an amount in both sources (A04 covers one-sided lines).
 with reconciliation as (

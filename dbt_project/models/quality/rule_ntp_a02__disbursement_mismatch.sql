@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-A02 disbursement_mismatch: province `Lũy kế giải ngân từ đầu năm` ≠ Treasury Σ luy_ke_thanh_toan on
 -- the reconciliation key, beyond tolerance. Only keys with an amount in both sources (A04 covers one-sided lines).
 with reconciliation as (

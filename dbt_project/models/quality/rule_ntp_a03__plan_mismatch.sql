@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-A03 plan_mismatch: province `Kế hoạch vốn giao` (current plan year) ≠ the annual plan assignment, beyond
 -- tolerance. Evaluated only for provinces and plan years the plan file covers, on months with a workbook.
 with province as (

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-A04 one_sided_line: a key has a non-zero allocation or cumulative disbursement in one source and
 -- nothing (no line, or only zeros) in the other. Plan assigned is not a Treasury figure, so it does not
 -- count. Only province-months with both sources (otherwise NTP-C01 alone fires).

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-C01 report_missing: no loaded provincial workbook, or no loaded Treasury extract, for a province that
 -- exists in the month (63 before 1 July 2025, 34 from then). A quarantined file does not count as
 -- delivered; it is named in the detail when it was the only one.

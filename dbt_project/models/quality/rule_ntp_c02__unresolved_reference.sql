@@ -1,64 +1,42 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-C02 unresolved_reference: a province, component or code in a file matches nothing in the reference
--- data — a file quarantined for it (error codes listed in the `reference_error_codes` var), or a line of a
--- loaded Treasury extract or plan file whose ma_ctmt / ma_tinh is unknown (such lines are otherwise left
--- out of every sum). The raw code is in the message.
+-- data — a file quarantined for it (error codes listed in the `reference_error_codes` var), or lines of a
+-- loaded Treasury extract or plan file set aside by the ingestion (audit.rejected_lines: an unknown ma_ctmt,
+-- or an unknown ma_tinh in a national extract), one finding per file, column and raw code, the raw code in
+-- the message. Only current (loaded) files count: a superseded version's lines no longer matter.
 with quarantined as (
     select * from {{ ref('int_quality__quarantined_files') }} where rule_id = 'NTP-C02'
 ),
 
 files as (
-    select * from {{ ref('stg_audit__files') }} where status = 'loaded'
+    select file_id, file_name, kind, period, run_period, status
+    from {{ ref('stg_audit__files') }}
+    where status = 'loaded'
 ),
 
-components as (
-    select treasury_code from {{ ref('ref_components') }}
+rejected_lines as (
+    select * from {{ source('audit', 'rejected_lines') }}
 ),
 
-provinces as (
-    select province_code, valid_from, coalesce(valid_to, date '9999-12-31') as valid_to
-    from {{ ref('dim_province') }}
-),
-
-treasury_lines as (
-    select lines.*, files.file_name
-    from {{ ref('stg_treasury__lines') }} as lines
+set_aside as (
+    select
+        {{ file_evaluated_period('files.period', 'files.run_period', 'files.status') }} as period,
+        case when rejected_lines.column_name = 'ma_tinh' then null else rejected_lines.province_code end
+            as province_code,
+        files.file_name,
+        files.kind,
+        rejected_lines.column_name as measure,
+        rejected_lines.raw_value as raw_code,
+        min(rejected_lines.source_line) as source_row,
+        count(*) as line_count
+    from rejected_lines
     inner join files using (file_id)
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 unknown_in_lines as (
-    select
-        period, province_code, file_name, 'ma_ctmt'::text as measure, treasury_code as raw_code,
-        min(source_line) as source_row, count(*) as line_count
-    from treasury_lines
-    where treasury_code not in (select treasury_code from components)
-    group by 1, 2, 3, 4, 5
-    union all
-    select
-        lines.period, null::text, lines.file_name, 'ma_tinh'::text, lines.province_code,
-        min(lines.source_line), count(*)
-    from treasury_lines as lines
-    where not exists (
-        select 1 from provinces
-        where provinces.province_code = lines.province_code
-          and lines.period between provinces.valid_from and provinces.valid_to
-    )
-    group by 1, 2, 3, 4, 5
-),
-
-plan_lines as (
-    select plan_lines.*, files.file_name, files.run_period
-    from {{ ref('stg_treasury__plan_assignments') }} as plan_lines
-    inner join files using (file_id)
-),
-
-unknown_in_plan as (
-    select
-        run_period as period, province_code, file_name, 'ma_ctmt'::text as measure,
-        treasury_code as raw_code, min(source_line) as source_row, count(*) as line_count
-    from plan_lines
-    where treasury_code not in (select treasury_code from components)
-      and run_period is not null
-    group by 1, 2, 3, 4, 5
+    select * from set_aside
+    where period is not null and {{ findings_filter('period') }}
 )
 
 select
@@ -87,7 +65,7 @@ union all
 
 select
     'NTP-C02'::text,
-    'treasury'::text,
+    case kind when 'plan_assignment' then 'plan_file' else 'treasury' end,
     period,
     province_code,
     null::text,
@@ -102,27 +80,5 @@ select
     file_name,
     null::text,
     source_row,
-    measure || ' ' || raw_code || ' (' || line_count || ' lines)'
+    measure || ' ' || coalesce(raw_code, '(empty)') || ' (' || line_count || ' lines set aside)'
 from unknown_in_lines
-
-union all
-
-select
-    'NTP-C02'::text,
-    'plan_file'::text,
-    period,
-    province_code,
-    null::text,
-    null::text,
-    null::text,
-    null::text,
-    measure,
-    null::numeric,
-    null::numeric,
-    null::numeric,
-    null::numeric,
-    file_name,
-    null::text,
-    source_row,
-    measure || ' ' || raw_code || ' (' || line_count || ' lines)'
-from unknown_in_plan

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-D01 allocation_deadline_missed: on a leaf line (component × capital type × funding source) of the
 -- current-year block, allocation < plan − tolerance in a report month ending after the plan year's
 -- allocation deadline (ref_deadlines, kind `allocation`: 15 April by default).

@@ -1,39 +1,20 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-D02 carryover_deadline_missed: capital of plan year Y carried over (Treasury lines with nam_kh = Y <
 -- report year: du_toan_giao is the capital extended into the report year, luy_ke_thanh_toan what was paid
 -- of it) not fully disbursed, beyond tolerance, in a report month ending after Y's deadline (ref_deadlines,
 -- kind `carryover_disbursement`). The province reports carried-over capital as one block, so the per-year
 -- detail comes from the Treasury. One finding per line and plan year (`subject` = nam_kh).
-with lines as (
-    select * from {{ ref('stg_treasury__lines') }}
-    where plan_year < extract(year from period)
-),
-
-loaded_files as (
-    select file_id, file_name from {{ ref('stg_audit__files') }}
-    where kind = 'treasury_extract' and status = 'loaded'
-),
-
-components as (
-    select component_key, treasury_code from {{ ref('ref_components') }}
+with by_plan_year as (
+    select by_plan_year.*, files.file_name as source_file
+    from {{ ref('int_treasury_figures__by_plan_year') }} as by_plan_year
+    left join {{ ref('stg_audit__files') }} as files using (file_id)
+    where by_plan_year.plan_block = 'carryover'
+      and {{ findings_filter('by_plan_year.period') }}
 ),
 
 deadlines as (
     select plan_year, deadline_date from {{ ref('int_quality__deadlines') }}
     where deadline_kind = 'carryover_disbursement'
-),
-
-by_plan_year as (
-    select
-        lines.period, lines.province_code, components.component_key, lines.fund_source,
-        lines.capital_type, lines.plan_year,
-        sum(lines.allocated_vnd) as allocated_vnd,
-        sum(lines.paid_cumulative_vnd) as disbursed_cumulative_vnd,
-        min(loaded_files.file_name) as source_file,
-        min(lines.source_line) as source_row
-    from lines
-    inner join loaded_files using (file_id)
-    inner join components using (treasury_code)
-    group by 1, 2, 3, 4, 5, 6
 )
 
 select
@@ -52,7 +33,7 @@ select
     by_plan_year.disbursed_cumulative_vnd - by_plan_year.allocated_vnd as delta_vnd,
     by_plan_year.source_file,
     null::text as source_sheet,
-    by_plan_year.source_row,
+    by_plan_year.source_line as source_row,
     'nam_kh ' || by_plan_year.plan_year || ', deadline ' || to_char(deadlines.deadline_date, 'DD/MM/YYYY')
         as detail
 from by_plan_year

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-D03 year_end_risk: on a leaf line of the current-year block, the plan-year disbursement projected
 -- linearly to the year-end deadline (ref_deadlines, kind `year_end_disbursement`: 31 January of the next
 -- year, i.e. 13 months of execution) is below 100 % of plan: disbursed × months_to_deadline ÷ months_elapsed

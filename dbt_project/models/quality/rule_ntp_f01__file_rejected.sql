@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-F01 file_rejected: a delivered file could not be read correctly and was quarantined (not a workbook
 -- or CSV, encrypted, oversized, required columns missing, an unparseable cell, no identifiable province or
 -- period, …). Names the file, sheet, row, column and reason, with province and period when they were read

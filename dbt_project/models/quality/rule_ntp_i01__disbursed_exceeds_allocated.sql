@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-I01 disbursed_exceeds_allocated: cumulative disbursement > allocation beyond tolerance, on a leaf
 -- line of the province's report or a key of the Treasury extract (each source on its own), either block.
 with province as (

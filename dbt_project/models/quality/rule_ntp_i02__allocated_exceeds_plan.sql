@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-I02 allocated_exceeds_plan: in the province's report, allocation > plan assigned beyond tolerance
 -- (leaf lines, either block); when the annual plan file covers the province-year, either source's
 -- current-year allocation > the assigned plan. One finding per source and line; the province's own plan is

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-I03 parts_do_not_sum, within each current workbook version and sheet, per plan block and measure:
 --   * a parent line ≠ the sum of its DIRECT children (the component tree of that sheet), NSTW and NSĐP;
 --   * the TỔNG SỐ line (component_key TOTAL) ≠ the sum of the program lines;
@@ -7,6 +8,7 @@ with cells as (
     from {{ ref('stg_province__report_cells') }} as cells
     inner join {{ ref('stg_audit__files') }} as files using (file_id)
     where files.kind = 'province_workbook' and files.status = 'loaded'
+      and {{ findings_filter('files.period') }}
       and cells.measure in ('plan_assigned', 'allocated', 'disbursed_cumulative')
 ),
 

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-I04 rate_mismatch: the reported `Tỷ lệ giải ngân (%)` of a line differs from the line's current-year
 -- (NSTW + NSĐP) disbursed ÷ plan assigned × 100 by more than the catalogue's tolerance_pct, read here as
 -- percentage points (0.1). A rate written on a line without a plan fails too. The figures of
@@ -7,6 +8,7 @@ with cells as (
     from {{ ref('stg_province__report_cells') }} as cells
     inner join {{ ref('stg_audit__files') }} as files using (file_id)
     where files.kind = 'province_workbook' and files.status = 'loaded'
+      and {{ findings_filter('files.period') }}
 ),
 
 reported_rates as (

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-T01 cumulative_decreased: a cumulative disbursement is lower, beyond tolerance, than the previous
 -- month's for the same key and plan block (the province's carried-over block counts as one), in either
 -- source, within the same report year; a merged province's July 2025 figure is compared with the sum of

@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- NTP-T02 unit_scale_suspect: a figure is 300–3,000× or 3×10⁵–3×10⁶× (either way) another figure it should
 -- be close to — a triệu / đồng / tỷ mix-up. Three comparisons, each its own finding (`subject`):
 --   * province_vs_treasury: the province's allocation / cumulative disbursement vs the Treasury's, same key;
