@@ -66,8 +66,9 @@ def raw_fingerprint(url: str, *, with_ids: bool = True) -> dict[str, tuple[int, 
                               "loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, luy_ke_thanh_toan, "
                               "thanh_toan_trong_ky",
         "raw.plan_assignments": "source_line, nam_kh, ma_tinh, ma_ctmt, nguon_von, loai_von, ke_hoach_giao",
-        "audit.files": "sha256, original_name, archive_path, size_bytes, kind, period, province_code, status, "
-                       "version, row_count, error_code, error_message, error_sheet, error_row, error_column",
+        "audit.files": "sha256, original_name, archive_path, size_bytes, kind, period, province_code, "
+                       "status, version, row_count, error_code, error_message, error_sheet, error_row, "
+                       "error_column",
         "audit.rejected_lines": "source_line, column_name, raw_value, error_code, message, period, "
                                 "province_code, line",
     }
@@ -75,8 +76,9 @@ def raw_fingerprint(url: str, *, with_ids: bool = True) -> dict[str, tuple[int, 
         out = {}
         for table in RAW_TABLES:
             select = "r" if with_ids else f"({cols[table]})"
+            agg = f"md5(string_agg({select}::text, E'\\n' order by {select}::text))"
             out[table] = conn.execute(
-                f"select count(*), coalesce(md5(string_agg({select}::text, E'\\n' order by {select}::text)), '') "
+                f"select count(*), coalesce({agg}, '') "
                 f"from (select * from {table}) r").fetchone()
     return out
 
@@ -99,9 +101,10 @@ def _csv(*lines: list[str], sep: str = ",") -> bytes:
 
 
 def _encrypted_workbook() -> bytes:
-    """What Excel writes for a password-protected .xlsx: an OLE compound file with an EncryptionInfo stream."""
+    """What Excel writes for a password-protected .xlsx: an OLE file with an EncryptionInfo stream."""
     head = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
-    return head + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 2048 + "EncryptedPackage".encode("utf-16-le")
+    tail = b"\x00" * 2048 + "EncryptedPackage".encode("utf-16-le")
+    return head + "EncryptionInfo".encode("utf-16-le") + tail
 
 
 def _workbook_without_report_sheets() -> bytes:
@@ -128,7 +131,8 @@ EXTRA_CASES: list[tuple[str, bytes, str, int | None, str | None]] = [
     ("KBNN_11_hang_loi_202402.csv",
      _csv(_line(ma_dvqhns="1110002"), _line(ma_dvqhns="1110003")[:-1]), "bad_csv_row", 3, None),
     ("KBNN_11_nhieu_ky_202402.csv",
-     _csv(_line(ma_dvqhns="1110004"), _line("202401", ma_dvqhns="1110005")), "mixed_periods", 2, "ky_bao_cao"),
+     _csv(_line(ma_dvqhns="1110004"), _line("202401", ma_dvqhns="1110005")),
+     "mixed_periods", 2, "ky_bao_cao"),
     ("KBNN_11_nguon_loi_202402.csv",
      _csv(_line(nguon_von="XYZ", ma_dvqhns="1110006")), "invalid_code", 2, "nguon_von"),
     ("KBNN_11_loai_loi_202402.csv",

@@ -228,9 +228,11 @@ def test_oversized_workbook_is_refused_within_a_memory_bound(workbooks, clean_wa
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "bug: ingestion/inbox.py _workbook_period() (called by files_for_period, the DAG's discover_files task) "
-    "opens every .xlsx with calamine before any size or zip-bomb check, inflating the whole bomb sheet in memory"))
-def test_discovering_a_zip_bomb_in_the_inbox_stays_within_a_memory_bound(workbooks, clean_warehouse, tmp_path):
+    "bug: ingestion/inbox.py _workbook_period() (called by files_for_period, the DAG's discover_files "
+    "task) opens every .xlsx with calamine before any size or zip-bomb check, inflating the whole bomb "
+    "sheet in memory"))
+def test_discovering_a_zip_bomb_in_the_inbox_stays_within_a_memory_bound(workbooks, clean_warehouse,
+                                                                        tmp_path):
     good, _ = _peak_rss_mib(CHILD_DISCOVER, clean_warehouse, workbooks["good"].parent, tmp_path)
     bomb, out = _peak_rss_mib(CHILD_DISCOVER, clean_warehouse, workbooks["bomb"].parent, tmp_path)
     assert out == "1 file(s)"  # still handed to the loader, which quarantines it

@@ -51,7 +51,8 @@ def _big_extract(path: Path, lines: int) -> None:
         f.write(support.TREASURY_HEADER + "\n")
         for i in range(lines):
             f.write(f"202402,1411,14,{codes[i % len(codes)]},{'NSTW' if i % 2 else 'NSDP'},"
-                    f"{'DTPT' if i % 3 else 'SN'},{2024 - i % 3},{1_000_000 + i},Ban Quản lý dự án số {i % 97},"
+                    f"{'DTPT' if i % 3 else 'SN'},{2024 - i % 3},{1_000_000 + i},"
+                    f"Ban Quản lý dự án số {i % 97},"
                     f"{1_000_000 + i * 7},{500_000 + i * 3},{i % 1000}\n")
 
 
@@ -114,9 +115,8 @@ def _wait_for_copy(crash: Crash, child: subprocess.Popen, marker: Path, database
         assert child.poll() is None, child.stdout.read()
         assert time.monotonic() < deadline, "the COPY never started"
         time.sleep(0.05)
-    active = support.query(crash.url("postgres"),
-                           "select count(*) from pg_stat_activity where datname = %s and query ilike 'copy %%'",
-                           (database,))
+    active = support.query(crash.url("postgres"), "select count(*) from pg_stat_activity "
+                           "where datname = %s and query ilike 'copy %%'", (database,))
     assert active == [(1,)], "no COPY in progress on the server"
 
 
@@ -138,9 +138,10 @@ def _nothing_of(url: str, path: Path) -> None:
     assert support.query(url, "select count(*) from audit.files where sha256 = %s", (sha,)) == [(0,)]
     assert support.query(url, "select count(*) from raw.treasury_lines where ma_tinh = '14'") == [(0,)]
     # The per-load constant defaults were rolled back with the transaction.
-    defaults = support.query(url, "select pg_get_expr(d.adbin, d.adrelid) from pg_attrdef d join pg_attribute a "
-                                  "on a.attrelid = d.adrelid and a.attnum = d.adnum "
-                                  "where d.adrelid = 'raw.treasury_lines'::regclass and a.attname = 'file_id'")
+    defaults = support.query(url, "select pg_get_expr(d.adbin, d.adrelid) from pg_attrdef d "
+                                  "join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum "
+                                  "where d.adrelid = 'raw.treasury_lines'::regclass "
+                                  "and a.attname = 'file_id'")
     assert "current_setting" in defaults[0][0]
 
 

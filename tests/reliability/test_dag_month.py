@@ -58,9 +58,9 @@ REFERENCE_CODES = ("unknown_province", "unknown_component")
 # A file whose content names a month in the future is never picked by a run of the current month.
 FUTURE_NOT_DISCOVERED = pytest.mark.xfail(
     strict=True,
-    reason="bug: ingestion/inbox.py files_for_period() picks a file only when its sniffed period equals the "
-           "run's month, so a file dated in the future (March 2099) is never ingested, quarantined or reported "
-           "by the run of the month it was delivered in",
+    reason="bug: ingestion/inbox.py files_for_period() picks a file only when its sniffed period equals "
+           "the run's month, so a file dated in the future (March 2099) is never ingested, quarantined or "
+           "reported by the run of the month it was delivered in",
 )
 
 
@@ -213,9 +213,9 @@ def test_the_months_good_files_loaded(scenario: Scenario):
     for name in GOOD_FILES:
         assert name in files, name
         assert files[name]["status"] in ("loaded", "superseded") and files[name]["row_count"] > 0, files[name]
-    facts = support.query(scenario.url, "select province_code, reporting_source, count(*) "
-                                        "from marts.fct_ntp_monthly where period = %s group by 1, 2 order by 1, 2",
-                          (date(2024, 2, 1),))
+    facts = support.query(scenario.url,
+                          "select province_code, reporting_source, count(*) from marts.fct_ntp_monthly "
+                          "where period = %s group by 1, 2 order by 1, 2", (date(2024, 2, 1),))
     assert [(p, s) for p, s, _ in facts] == [("11", "province"), ("11", "treasury"),
                                             ("12", "province"), ("12", "treasury")], facts
     assert (scenario.data / "reports" / MONTH / "alert.html").exists()
@@ -285,8 +285,8 @@ def _expected_province_figures(gen: Path, province: str) -> dict[tuple, int]:
     with open(gen / "expected_totals.csv", encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["source"] == "province" and r["period"] == MONTH and r["province_code"] == province:
-                out[(r["capital_type"], r["component_key"], r["plan_block"], r["measure"], r["fund_source"])] = \
-                    int(r["value_vnd"])
+                key = (r["capital_type"], r["component_key"], r["plan_block"], r["measure"], r["fund_source"])
+                out[key] = int(r["value_vnd"])
     return out
 
 
@@ -322,7 +322,8 @@ def _caused_by_first_version(scenario: Scenario) -> set[str]:
 
 
 def test_the_findings_of_the_wrong_figure_are_closed(scenario: Scenario):
-    before = [f for f in scenario.runs["B"].findings if f["finding_key"] in _caused_by_first_version(scenario)]
+    caused = _caused_by_first_version(scenario)
+    before = [f for f in scenario.runs["B"].findings if f["finding_key"] in caused]
     assert any(f["rule_id"] == "NTP-A02" for f in before), "the wrong first version raised no NTP-A02"
     after_open = [f for f in scenario.runs["C"].findings
                   if f["finding_key"] in _caused_by_first_version(scenario) and f["status"] != "resolved"]
