@@ -16,7 +16,7 @@ help:
 	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
 	@echo "make test   - the test suite (real PostgreSQL, dbt, Airflow, GX, SMTP)"
 	@echo "make lint   - ruff"
-	@echo "make bench  - the benchmarks at a size that finishes in minutes"
+	@echo "make bench  - the benchmarks at a size that finishes in minutes (BENCH_SIZE=--full: national scale)"
 
 $(UV):
 	@echo "· installing uv"
@@ -43,8 +43,10 @@ test: env
 lint: env
 	$(VENV)/bin/ruff check .
 
+# make bench: every benchmark at the small size (minutes in all); make bench BENCH_SIZE=--full: national scale
+BENCH_SIZE ?= --quick
 bench: env
-	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do echo "== $$b $(BENCH_SIZE)"; $(VENV)/bin/python $$b $(BENCH_SIZE) || exit 1; done
 
 compose-config:
 	docker-compose --env-file .env.example config -q && echo "docker-compose.yml is valid"

@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import add_common_args, emit, target  # noqa: E402
+
 TARGET_S = 2.0
 
 CHILD = r"""
@@ -89,8 +93,10 @@ def child_env(home: Path) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
+    add_common_args(parser, runs=5)  # --quick: 3 runs; --full: the same as the default (no data size)
     args = parser.parse_args()
+    if args.quick:
+        args.runs = min(args.runs, 3)
 
     manifest = ROOT / "dbt_project" / "target" / "manifest.json"
     if not manifest.exists():
@@ -120,22 +126,30 @@ def main() -> None:
     medians = {f: round(statistics.median(v), 3) for f, v in per_file.items()}
     monthly = medians.get("dags/ntp_monthly.py")
     folder = round(statistics.median([sum(v[i] for v in per_file.values()) for i in range(args.runs)]), 3)
-    out = {
-        "id": "P4",
-        "runs": args.runs,
-        "ntp_monthly_parse_s": monthly,
-        "dags_folder_parse_s": folder,
-        "per_file_median_s": medians,
-        "tasks": tasks,
-        "process_wall_median_s": round(statistics.median(walls), 3),
-        "db_calls": db_calls,
-        "dbt_calls": dbt_calls,
-        "import_errors": errors,
-        "target": f"dags_folder_parse_s <= {TARGET_S}, no database or dbt call at parse time",
-        "pass": bool(folder <= TARGET_S and db_calls == 0 and dbt_calls == 0 and not errors),
-        "ntp_monthly_s": [round(x, 3) for x in per_file.get("dags/ntp_monthly.py", [])],
-    }
-    print(json.dumps(out))
+    passed = bool(folder <= TARGET_S and db_calls == 0 and dbt_calls == 0 and not errors)
+    emit(
+        "dag_parse",
+        args,
+        [
+            target("P4", "dags/ parse s (median)", folder, f"<= {TARGET_S}", folder <= TARGET_S),
+            target("P4", "database + dbt calls at parse", db_calls + dbt_calls, "0",
+                   db_calls + dbt_calls == 0),
+        ],
+        [(f, medians[f], tasks.get(f, "")) for f in files] + [("dags/ (all files)", folder, "")],
+        ("DAG file", "parse s (median)", "tasks"),
+        id="P4",
+        ntp_monthly_parse_s=monthly,
+        dags_folder_parse_s=folder,
+        per_file_median_s=medians,
+        tasks=tasks,
+        process_wall_median_s=round(statistics.median(walls), 3),
+        db_calls=db_calls,
+        dbt_calls=dbt_calls,
+        import_errors=errors,
+        target=f"dags_folder_parse_s <= {TARGET_S}, no database or dbt call at parse time",
+        **{"pass": passed},
+        ntp_monthly_s=[round(x, 3) for x in per_file.get("dags/ntp_monthly.py", [])],
+    )
 
 
 if __name__ == "__main__":

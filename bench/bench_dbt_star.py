@@ -24,6 +24,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import add_common_args, emit, p95  # noqa: E402
+from benchlib import target as goal  # noqa: E402
+
 DBT_DIR = ROOT / "dbt_project"
 STAR = ("int_province_figures__current int_treasury_figures__by_plan_year int_treasury_figures__by_key "
         "fct_ntp_monthly fct_reconciliation mart_disbursement_progress mart_disbursement_progress__merged "
@@ -77,7 +82,8 @@ where f.kind = 'treasury_extract' and f.period between %(first)s::date and %(las
 
 BI_QUERIES = {
     "rate_by_province_program_month": """
-        select province_name, program_name_en, month_label_en, disbursement_rate_pct, treasury_disbursement_rate_pct
+        select province_name, program_name_en, month_label_en, disbursement_rate_pct,
+               treasury_disbursement_rate_pct
         from marts.mart_disbursement_progress
         where period = date '2025-12-01' and plan_block = 'current' order by province_name, program_key""",
     "province_12_month_trend": """
@@ -86,7 +92,8 @@ BI_QUERIES = {
         where province_code_2025 = '48' and plan_block = 'current'
           and period between date '2025-01-01' and date '2025-12-01' order by period, program_key""",
     "national_totals": """
-        select period, program_key, plan_assigned_vnd, province_disbursed_cumulative_vnd, disbursement_rate_pct
+        select period, program_key, plan_assigned_vnd, province_disbursed_cumulative_vnd,
+               disbursement_rate_pct
         from marts.mart_disbursement_national where plan_block = 'current' and year = 2025
         order by period, program_key""",
 }
@@ -107,13 +114,15 @@ def dbt(env: dict, target: Path, *args: str) -> tuple[float, dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--months", type=int, default=60)
+    ap.add_argument("--months", type=int, default=None, help="months of history (60; --quick: 12)")
     ap.add_argument("--lines-per-key", type=int, default=2)
-    ap.add_argument("--full", action="store_true", help="national scale: 15 lines per key (~300 k lines/month)")
-    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--queries", type=int, default=50)
+    add_common_args(ap)  # --full: national scale, 15 lines per key (~300 k lines a month)
     args = ap.parse_args()
-    lines = 15 if args.full else args.lines_per_key
+    lines = 15 if args.full else 1 if args.quick else args.lines_per_key
+    args.months = args.months or (12 if args.quick else 60)
+    if args.quick:
+        args.runs = min(args.runs, 2)
 
     data_dir = Path(tempfile.mkdtemp(prefix="ntp-bench-dbt-"))
     os.environ["NTP_DATA_DIR"] = str(data_dir)
@@ -149,7 +158,8 @@ def main() -> None:
             dbt(env, target, "build", "--select", STAR)  # full rebuild of the history
             walls, models = [], []
             for _ in range(args.runs):
-                wall, per_model = dbt(env, target, "build", "--select", STAR, "--vars", f"{{period: '{LAST}'}}")
+                wall, per_model = dbt(env, target, "build", "--select", STAR,
+                                      "--vars", f"{{period: '{LAST}'}}")
                 walls.append(wall)
                 models.append(sum(t for name, t in per_model.items() if name in INCREMENTAL))
             return walls, models
@@ -169,25 +179,39 @@ def main() -> None:
                     timings[name].append((time.perf_counter() - t0) * 1000)
             fact_rows = conn.execute("select count(*) from marts.fct_ntp_monthly").fetchone()[0]
 
-        def p95(xs: list[float]) -> float:
-            return sorted(xs)[max(0, int(round(0.95 * len(xs))) - 1)]
-
-        out = {
-            "bench": "dbt_star",
-            "months_of_history": args.months,
-            "treasury_lines_per_month": lines_1,
-            "treasury_lines_history": lines_n,
-            "fct_ntp_monthly_rows_history": fact_rows,
-            "p3_wall_s_1_month": round(statistics.median(walls_1), 2),
-            "p3_wall_s_history": round(statistics.median(walls_n), 2),
-            "p3_wall_ratio": round(statistics.median(walls_n) / statistics.median(walls_1), 2),
-            "p3_models_s_1_month": round(statistics.median(models_1), 3),
-            "p3_models_s_history": round(statistics.median(models_n), 3),
-            "p3_models_ratio": round(statistics.median(models_n) / statistics.median(models_1), 2),
-            "p6_p95_ms": {name: round(p95(ts), 2) for name, ts in timings.items()},
-            "p6_max_p95_ms": round(max(p95(ts) for ts in timings.values()), 2),
-        }
-        print(json.dumps(out))
+        w1, wn = statistics.median(walls_1), statistics.median(walls_n)
+        m1, mn = statistics.median(models_1), statistics.median(models_n)
+        p95s = {name: round(p95(ts), 2) for name, ts in timings.items()}
+        worst = max(p95s.values())
+        emit(
+            "dbt_star",
+            args,
+            [
+                goal("P3", f"incremental build wall, {args.months} months / 1 month", round(wn / w1, 2),
+                     "<= 1.5", wn / w1 <= 1.5),
+                goal("P6", f"BI query p95 ms at {args.months} months (worst of 3)", worst, "<= 200",
+                     worst <= 200),
+            ],
+            [
+                ("P3 wall of the dbt command s", round(w1, 2), round(wn, 2), round(wn / w1, 2)),
+                ("P3 Σ incremental models s", round(m1, 3), round(mn, 3), round(mn / m1, 2)),
+                *((f"P6 p95 ms {name}", "", p95s[name], "") for name in p95s),
+            ],
+            ("measure", "1 month of history", f"{args.months} months", "ratio"),
+            id="P3,P6",
+            months_of_history=args.months,
+            treasury_lines_per_month=lines_1,
+            treasury_lines_history=lines_n,
+            fct_ntp_monthly_rows_history=fact_rows,
+            p3_wall_s_1_month=round(w1, 2),
+            p3_wall_s_history=round(wn, 2),
+            p3_wall_ratio=round(wn / w1, 2),
+            p3_models_s_1_month=round(m1, 3),
+            p3_models_s_history=round(mn, 3),
+            p3_models_ratio=round(mn / m1, 2),
+            p6_p95_ms=p95s,
+            p6_max_p95_ms=worst,
+        )
     finally:
         server.stop()
 

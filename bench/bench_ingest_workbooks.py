@@ -1,6 +1,6 @@
 """P2: one month of provincial workbooks (63 files) parsed and loaded, against pandas.read_excel(openpyxl).
 
-    python bench/bench_ingest_workbooks.py [--files 63] [--runs 3] [--workers 2]
+    python bench/bench_ingest_workbooks.py [--files 63] [--runs 3] [--workers 2] [--quick | --full]
 
 The workbooks are the generator's canonical month (`messy=0`, the printable layout of
 docs/report-layout.md, one per province). The baseline reads every sheet of every workbook with
@@ -12,7 +12,6 @@ as JSON on the last line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -23,14 +22,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import add_common_args, emit, target  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--files", type=int, default=63)
-    ap.add_argument("--runs", type=int, default=3)
+    ap = argparse.ArgumentParser(description="P2: a month of workbooks vs pandas.read_excel(openpyxl)")
+    ap.add_argument("--files", type=int, default=63, help="workbooks (63 = every province, national scale)")
     ap.add_argument("--workers", type=int, default=2)
+    add_common_args(ap)
     args = ap.parse_args()
+    if args.quick:
+        args.runs = min(args.runs, 2)
     tmp = Path(tempfile.mkdtemp(prefix="bench-p2-"))
     os.environ["NTP_DATA_DIR"] = str(tmp / "data")
     os.environ.pop("WAREHOUSE_URL", None)
@@ -65,19 +69,27 @@ def main() -> None:
             for f in files:
                 pd.read_excel(f, sheet_name=None, header=None, engine="openpyxl")
             pandas_t.append(time.perf_counter() - t)
-        out = {
-            "id": "P2",
-            "files": len(files),
-            "runs": args.runs,
-            "workers": args.workers,
-            "ingest_s": round(statistics.median(ours), 3),
-            "ingest_runs_s": [round(x, 3) for x in ours],
-            "pandas_runs_s": [round(x, 3) for x in pandas_t],
-            "pandas_read_excel_s": round(statistics.median(pandas_t), 3),
-            "speedup_vs_pandas": round(statistics.median(pandas_t) / statistics.median(ours), 2),
-            "target": "speedup >= 3 and ingest_s <= 10",
-        }
-        print(json.dumps(out))
+        ours_s, pandas_s = statistics.median(ours), statistics.median(pandas_t)
+        speedup = round(pandas_s / ours_s, 2)
+        emit(
+            "ingest_workbooks",
+            args,
+            [
+                target("P2", "speedup vs pandas.read_excel", speedup, ">= 3", speedup >= 3),
+                target("P2", "wall s for the month", round(ours_s, 2), "<= 10", ours_s <= 10),
+            ],
+            [(len(files), f"{ours_s:.2f}", f"{pandas_s:.2f}", speedup, args.workers)],
+            ("workbooks", "ours s (parse+validate+archive+load)", "pandas read_excel s (read only)",
+             "speedup", "workers"),
+            id="P2",
+            files=len(files),
+            workers=args.workers,
+            ingest_s=round(ours_s, 3),
+            ingest_runs_s=[round(x, 3) for x in ours],
+            pandas_runs_s=[round(x, 3) for x in pandas_t],
+            pandas_read_excel_s=round(pandas_s, 3),
+            speedup_vs_pandas=speedup,
+        )
     finally:
         server.stop()
 
