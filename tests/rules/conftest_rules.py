@@ -8,6 +8,9 @@ import pytest
 
 from ntp import warehouse
 
+# Scoring tables of the generated-year test, printed in pytest's terminal summary (tests/rules/conftest.py).
+SCORE_REPORTS: list[str] = []
+
 
 def reset_warehouse(url: str) -> None:
     with warehouse.connect(url, autocommit=True) as conn:
@@ -32,6 +35,7 @@ def scenario(warehouse_url: str, dbt) -> Callable:
             "--select",
             "+fct_findings",
             "+dim_component",
+            "+fct_ntp_monthly",
             "--full-refresh",
             "--indirect-selection",
             "cautious",

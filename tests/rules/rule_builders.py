@@ -25,7 +25,10 @@ def treasury_code(component_key: str) -> str:
 
 @dataclass
 class Workbook:
-    """A province's report for one month. `leaves[(cap, comp, block, fund)] = (plan, allocated, disbursed)`."""
+    """A province's report for one month.
+
+    `leaves[(cap, comp, block, fund)] = (plan, allocated, disbursed)`.
+    """
 
     province_code: str
     period: date
@@ -100,12 +103,14 @@ def add_file(
     error_column: str | None = None,
     run_period: date | None = None,
 ) -> int:
-    name = name or f"{kind}_{province_code or 'xx'}_{period:%Y%m}.{'xlsx' if 'workbook' in kind else 'csv'}"
+    ext = "xlsx" if "workbook" in kind else "csv"
+    name = name or f"{kind}_{province_code or 'xx'}_{period:%Y%m}.{ext}"
     row = conn.execute(
-        """insert into audit.files (sha256, original_name, archive_path, size_bytes, kind, period, province_code,
-               received_at, status, error_code, error_message, error_sheet, error_row, error_column, run_period)
-           values (md5(random()::text || clock_timestamp()::text), %s, %s, 1, %s, %s, %s, now(), %s, %s, %s, %s,
-                   %s, %s, %s)
+        """insert into audit.files (sha256, original_name, archive_path, size_bytes, kind, period,
+               province_code, received_at, status, error_code, error_message, error_sheet, error_row,
+               error_column, run_period)
+           values (md5(random()::text || clock_timestamp()::text), %s, %s, 1, %s, %s, %s, now(), %s, %s, %s,
+                   %s, %s, %s, %s)
            returning file_id""",
         (
             name,
@@ -159,7 +164,10 @@ def load_workbook(conn, wb: Workbook, *, name: str | None = None) -> int:
 
 
 def treasury_lines_of(wb: Workbook, *, carryover_year: int | None = None) -> list[tuple]:
-    """Treasury lines matching a workbook's leaves: (ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, alloc, paid)."""
+    """Treasury lines matching a workbook's leaves.
+
+    Each line: (ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, alloc, paid).
+    """
     year = wb.period.year
     out = []
     for (cap, comp, block, fund), (_plan, alloc, disb) in wb.leaves.items():
@@ -195,12 +203,27 @@ def load_treasury(
     ]
     with conn.cursor() as cur:
         cur.executemany(
-            """insert into raw.treasury_lines (file_id, source_line, period, ma_kbnn, ma_tinh, ma_ctmt, nguon_von,
-                   loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, thanh_toan_trong_ky, luy_ke_thanh_toan)
+            """insert into raw.treasury_lines (file_id, source_line, period, ma_kbnn, ma_tinh, ma_ctmt,
+                   nguon_von, loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, thanh_toan_trong_ky,
+                   luy_ke_thanh_toan)
                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             rows,
         )
     return fid
+
+
+def set_aside(
+    conn, file_id: int, period: date, province_code: str, source_line: int, column: str, raw_value: str
+) -> None:
+    """A line of a loaded file the ingestion set aside for an unknown code (audit.rejected_lines)."""
+    code = "unknown_component" if column == "ma_ctmt" else "unknown_province"
+    conn.execute(
+        """insert into audit.rejected_lines (file_id, source_line, column_name, raw_value, error_code,
+               message, period, province_code, line)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, jsonb_build_object(%s::text, %s::text))""",
+        (file_id, source_line, column, raw_value, code, f"{column} '{raw_value}' is unknown", period,
+         province_code, column, raw_value),
+    )
 
 
 def load_plan(conn, year: int, lines: list[tuple], *, run_period: date) -> int:
@@ -226,9 +249,10 @@ def findings(
     """The rule's rows of marts.fct_findings as dicts (VND as int where whole)."""
     sql = (
         "select rule_id, subject, to_char(period, 'YYYY-MM') as period, province_code, component_key, "
-        "fund_source, capital_type, plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, "
-        "delta_vnd, source_file, source_row, status, to_char(first_seen_period, 'YYYY-MM') as first_seen, "
-        "detail, message_vi, message_en from marts.fct_findings where rule_id = %s"
+        "fund_source, capital_type, plan_block, measure, province_value_vnd, treasury_value_vnd, "
+        "expected_vnd, delta_vnd, source_file, source_row, status, "
+        "to_char(first_seen_period, 'YYYY-MM') as first_seen, detail, message_vi, message_en "
+        "from marts.fct_findings where rule_id = %s"
     )
     params: list = [rule_id]
     if period:

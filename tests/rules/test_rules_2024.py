@@ -19,6 +19,7 @@ from rule_builders import (
     load_plan,
     load_treasury,
     load_workbook,
+    set_aside,
     treasury_lines_of,
 )
 
@@ -68,6 +69,7 @@ def load_2024(conn) -> None:
             wb = Workbook(code, period, clean_leaves(m))
             treasury = Workbook(code, period, clean_leaves(m))
             extra_lines: list[tuple] = []
+            set_aside_code: str | None = None
             # NTP-A01: 11 allocation differs from the Treasury in April and May (8 M > 5 M), fixed in July;
             # 400 k on another line is rounding.
             if code == "11" and m in (4, 5):
@@ -79,7 +81,7 @@ def load_2024(conn) -> None:
                 for w in (wb, treasury):
                     w.leaves[ND02] = _replace(w.leaves[ND02], disb=10_000 * M * 4 // 12 - 10 * M)
                     w.leaves[TDA1] = _replace(w.leaves[TDA1], disb=2_000 * M * 4 // 12 - 300_000)
-                extra_lines.append(("11", "99999", "NSTW", "DTPT", 2024, 5 * M, 0))
+                set_aside_code = "99999"
             # NTP-A02: 12's disbursement differs by 3 %; 900 k on another line is within tolerance.
             # NTP-I02: 12's TDA1 allocation exceeds its plan by 20 M in both sources (the plan file too).
             # NTP-A03: the plan file says 10,100 M for 12's ND02, the workbook 10,000 M; TDA1 agrees.
@@ -131,10 +133,18 @@ def load_2024(conn) -> None:
                 ]
                 wb.leaves[CO] = (1_000 * M, 1_000 * M, 300 * M)
             load_workbook(conn, wb)
-            load_treasury(conn, period, code, lines + extra_lines)
+            fid = load_treasury(conn, period, code, lines + extra_lines)
+            if set_aside_code:
+                # the ingestion sets the line aside and loads the rest of the extract
+                set_aside(conn, fid, period, code, len(lines + extra_lines) + 2, "ma_ctmt", set_aside_code)
     may = date(2024, 5, 1)
-    # NTP-C01: 15 delivered only its workbook in May; NTP-F01: 17's workbook was quarantined.
+    # NTP-C01: 15 delivered only its workbook in May (its one extract was superseded, e.g. by a national
+    # extract: only loaded files count, so neither the extract nor its set-aside line is seen); NTP-F01:
+    # 17's workbook was quarantined.
     load_workbook(conn, Workbook("15", may, clean_leaves(5)))
+    superseded = load_treasury(conn, may, "15", treasury_lines_of(Workbook("15", may, clean_leaves(5))))
+    set_aside(conn, superseded, may, "15", 9, "ma_ctmt", "99998")
+    conn.execute("update audit.files set status = 'superseded' where file_id = %s", (superseded,))
     load_treasury(conn, may, "17", treasury_lines_of(Workbook("17", may, clean_leaves(5))))
     add_file(
         conn,
