@@ -71,16 +71,16 @@ presence as (
     select finding_key, period, first_seen_period from earlier_open
 ),
 
+-- a join, not a correlated exists: PostgreSQL cannot turn the latter into a semi-join here
 with_previous as (
     select
         presence.*,
-        exists (
-            select 1 from presence as earlier
-            where earlier.finding_key = presence.finding_key
-              and earlier.period = month_sequence.previous_period
-        ) as seen_last_month
+        earlier.finding_key is not null as seen_last_month
     from presence
     inner join month_sequence using (period)
+    left join presence as earlier
+        on earlier.finding_key = presence.finding_key
+        and earlier.period = month_sequence.previous_period
 ),
 
 streaks as (
