@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 from datetime import date
 from pathlib import Path
 
 from ingestion.archive import sha256_of
-from ingestion.container import sniff
+from ingestion.container import check_workbook, sniff
 from ingestion.csvformat import _decode, sniff_csv
 from ingestion.csvload import kind_of_header
+from ingestion.errors import RejectedFile
 from ingestion.text import fold
 
 _MONTH = re.compile(r"(ngay \d{1,2} )?thang (\d{1,2})(?: nam |/)(\d{4})")
@@ -75,6 +77,10 @@ def sniff_period(path: Path) -> tuple[str | None, date | None]:
     except OSError:
         return None, None
     if container == "xlsx":
+        try:
+            check_workbook(path)  # never expand a zip bomb just to read a title line
+        except RejectedFile:
+            return "province_workbook", None
         return "province_workbook", _workbook_period(path)
     if container == "csv" and path.suffix.lower() not in (".xlsx", ".xls", ".xlsm"):
         return _csv_period(path)
@@ -91,32 +97,42 @@ def _known_hashes(warehouse_url: str, hashes: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def files_for_period(inbox: Path, period: date, warehouse_url: str) -> list[Path]:
-    """Files in the inbox (recursively, any names) whose content belongs to `period`.
+def _inbox_files(inbox: Path) -> list[Path]:
+    """Regular files under the inbox, never following symbolic links (a link could point outside it)."""
+    out: list[Path] = []
+    for root, dirs, files in os.walk(inbox, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not (Path(root) / d).is_symlink())
+        for name in files:
+            path = Path(root) / name
+            if not path.is_symlink() and path.is_file() and not IGNORED.search(name):
+                out.append(path)
+    return sorted(out)
 
-    * workbooks and Treasury extracts whose title / `ky_bao_cao` says `period`;
-    * a plan-assignment file of year Y: in the run of Y-01, and in any later run of year Y that finds it
-      not yet ingested (by sha256);
-    * files whose period cannot be read and that are not yet in audit.files (by sha256), so the first run
-      that sees them quarantines them.
-    Sorted by path, so the list is deterministic.
+
+def files_for_period(
+    inbox: Path, period: date, warehouse_url: str, *, today: date | None = None
+) -> list[Path]:
+    """Files in the inbox (recursively, any names) that the run for `period` must ingest.
+
+    * every workbook and Treasury extract whose title / `ky_bao_cao` says `period`;
+    * files not yet in audit.files (by sha256) that belong to an EARLIER month: a late report or a
+      corrected version for a past month is taken by the next run that sees it, which also rebuilds that
+      month (plan-assignment files of year Y count as January of Y);
+    * files not yet in audit.files whose period cannot be read, or lies after the current month, so the
+      first run that sees them quarantines them with a precise error instead of leaving them unreported;
+    * files for a later month that has already begun are left to that month's run.
+    Workbooks are size- and zip-bomb-checked before their content is looked at. Sorted by path.
     """
     period = period.replace(day=1)
+    this_month = (today or date.today()).replace(day=1)
     picked: list[Path] = []
     unsure: list[Path] = []
-    for path in sorted(p for p in Path(inbox).rglob("*") if p.is_file()):
-        if IGNORED.search(path.name):
-            continue
+    for path in _inbox_files(Path(inbox)):
         kind, p = sniff_period(path)
-        if p is None:
-            unsure.append(path)
-        elif kind == "plan_assignment":
-            if p == period:
-                picked.append(path)
-            elif p.year == period.year and p <= period:
-                unsure.append(path)
-        elif p == period:
+        if p == period:
             picked.append(path)
+        elif p is None or p < period or p > this_month:
+            unsure.append(path)
     if unsure:
         hashes = {path: sha256_of(path) for path in unsure}
         known = _known_hashes(warehouse_url, sorted(set(hashes.values())))

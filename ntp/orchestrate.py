@@ -38,6 +38,8 @@ def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}"
             ),
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            # Cosmos' partial-parse cache is local state too: keep it per instance.
+            "AIRFLOW__COSMOS__CACHE_DIR": str(settings.data_dir / "cosmos-cache"),
             "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
             "DBT_PROFILES_DIR": str(DBT_DIR),
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -66,9 +68,11 @@ def ensure_airflow_db(env: dict[str, str]) -> None:
 def ensure_dbt_manifest(env: dict[str, str]) -> None:
     """Cosmos renders the dbt tasks from target/manifest.json; build it if the checkout has none."""
     manifest = DBT_DIR / "target" / "manifest.json"
-    if manifest.exists():
+    sources = [DBT_DIR / "dbt_project.yml", *(p for d in ("models", "macros", "seeds", "tests")
+                                             for p in (DBT_DIR / d).rglob("*") if p.is_file())]
+    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
-    print("· parsing the dbt project (manifest for Cosmos)", flush=True)
+    print("· parsing the dbt project (manifest for Cosmos: missing or older than the models)", flush=True)
     res = subprocess.run([str(VENV_BIN / "dbt"), "parse", "--project-dir", str(DBT_DIR)],
                          env=env, capture_output=True, text=True)
     if res.returncode != 0:

@@ -138,12 +138,22 @@ def test_files_for_period_by_content(ingest, inbox, tmp_path, clean_warehouse):
     junk.write_bytes(b"\x00\x01garbage")
     run = date(2024, 3, 1)
     assert files_for_period(inbox, run, clean_warehouse) == sorted([march, kbnn, plan, junk])
-    assert files_for_period(inbox, date(2024, 4, 1), clean_warehouse) == sorted([april, kbnn_apr, plan, junk])
+    # A later run also takes the not-yet-ingested reports of earlier months (late or corrected ones).
+    assert files_for_period(inbox, date(2024, 4, 1), clean_warehouse) == sorted(
+        [april, kbnn_apr, plan, junk, march, kbnn])
     assert files_for_period(inbox, date(2024, 1, 1), clean_warehouse) == sorted([plan, junk])
     for f in (junk, plan):
         ingest(f)
     assert files_for_period(inbox, run, clean_warehouse) == sorted([march, kbnn])
     assert files_for_period(inbox, date(2024, 1, 1), clean_warehouse) == [plan]
+    for f in (march, kbnn):
+        ingest(f)
+    assert files_for_period(inbox, date(2024, 4, 1), clean_warehouse) == sorted([april, kbnn_apr])
+    # A report for a later month that has begun waits for that month's run ...
+    assert files_for_period(inbox, date(2024, 2, 1), clean_warehouse, today=date(2024, 5, 2)) == []
+    # ... but one dated after the current month is taken at once, to be quarantined as future_period.
+    assert files_for_period(inbox, date(2024, 2, 1), clean_warehouse, today=date(2024, 3, 15)) == sorted(
+        [april, kbnn_apr])
 
 
 def test_same_content_under_two_names_is_ingested_once(ingest, db, tmp_path):
