@@ -38,7 +38,7 @@ demo: env
 	$(VENV)/bin/ntp demo
 
 test: env
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 lint: env
 	$(VENV)/bin/ruff check .
