@@ -248,10 +248,14 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
         col="A",
         province=code,
     )
+    # Its own content (one day later in the footer): a byte copy of the good report would simply be
+    # recognised as a re-delivery of it.
+    traversal = copy.deepcopy(base)
+    traversal.report_date = date.fromordinal(base.report_date.toordinal() + 1)
     add(
         f"..\\..\\BC_NTP_{code}_{tag}.xlsx",
         "unsafe_file_name",
-        wb(),
+        wb(rep=traversal),
         "file name with a path traversal (backslashes)",
         province=code,
     )

@@ -55,15 +55,6 @@ GENERATOR_CASES = (
 EXTRA_CASES = tuple(c[0] for c in support.EXTRA_CASES)
 REFERENCE_CODES = ("unknown_province", "unknown_component")
 
-# A file whose content names a month in the future is never picked by a run of the current month.
-FUTURE_NOT_DISCOVERED = pytest.mark.xfail(
-    strict=True,
-    reason="bug: ingestion/inbox.py files_for_period() picks a file only when its sniffed period equals "
-           "the run's month, so a file dated in the future (March 2099) is never ingested, quarantined or "
-           "reported by the run of the month it was delivered in",
-)
-
-
 @dataclass
 class Run:
     returncode: int
@@ -165,8 +156,7 @@ def _expected(scenario: Scenario, name: str) -> dict:
 
 def _case_params():
     for name in GENERATOR_CASES + EXTRA_CASES:
-        marks = [FUTURE_NOT_DISCOVERED] if "tuong_lai" in name else []
-        yield pytest.param(name, marks=marks, id=name.encode("unicode_escape").decode())
+        yield pytest.param(name, id=name.encode("unicode_escape").decode())
 
 
 @pytest.mark.parametrize("name", list(_case_params()))
