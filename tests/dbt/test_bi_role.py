@@ -47,9 +47,8 @@ def test_bi_role_reads_every_mart(warehouse_url: str, bi_url: str):
     "drop table marts.dim_month",
 ])
 def test_bi_role_is_refused(bi_url: str, sql: str):
-    with psycopg.connect(bi_url) as bi:
-        with pytest.raises((errors.InsufficientPrivilege, errors.InvalidSchemaName)):
-            bi.execute(sql)
+    with psycopg.connect(bi_url) as bi, pytest.raises((errors.InsufficientPrivilege, errors.InvalidSchemaName)):
+        bi.execute(sql)
 
 
 def test_no_password_in_the_project():
