@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from ntp import warehouse
@@ -106,6 +107,7 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     cmd = [str(VENV_BIN / "airflow"), "dags", "test", DAG_ID, period.isoformat(), "--conf", json.dumps(conf)]
     state = None
     task_state = "done"
+    mapped: dict[str, Counter] = {}
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 cwd=str(PROJECT_ROOT))
@@ -117,12 +119,16 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
                 task_state = s.group(1)
             m = _TASK_END.search(line)
             if m and not quiet:
-                idx = f"[{m.group(2)}]" if m.group(2) != "-1" else ""
-                print(f"  {task_state:15s} {m.group(1)}{idx}", flush=True)
+                if m.group(2) != "-1":  # a mapped task: one line per file would drown the progress
+                    mapped.setdefault(m.group(1), Counter())[task_state] += 1
+                    continue
+                _print_mapped(mapped)
+                print(f"  {task_state:15s} {m.group(1)}", flush=True)
             r = _RUN_DONE.search(line)
             if r:
                 state = r.group(1)
         proc.wait()
+    _print_mapped(mapped)
     elapsed = time.monotonic() - started
     ok = proc.returncode == 0 and state == "success"
     mark = "✔" if ok else "✘"
@@ -130,6 +136,14 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     if ok:
         _print_summary(label, url, settings)
     return 0 if ok else 1
+
+
+def _print_mapped(mapped: dict[str, Counter]) -> None:
+    """One line per mapped task (e.g. ingest_file over the month's files): how many ended in which state."""
+    for task_id, states in mapped.items():
+        detail = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        print(f"  {'mapped':15s} {task_id} ×{sum(states.values())}: {detail}", flush=True)
+    mapped.clear()
 
 
 def _print_summary(label: str, url: str, settings: Settings) -> None:
