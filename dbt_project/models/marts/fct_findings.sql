@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_findings_periods',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_findings_periods() }}",
     post_hook="{{ update_findings_first_seen() }}",
     indexes=[
         {'columns': ['period', 'province_code']},
@@ -14,8 +13,18 @@
 -- identity is its rule, subject and key (and the file, for file-level findings). Incremental by report
 -- month: a run with var `period` re-evaluates the months of macros/rule_models.sql `findings_periods`
 -- (the rules read only those months) and compares each with the previous evaluated month, read from this
--- table when it was not re-evaluated; each re-evaluated month is deleted and inserted again, so re-running
+-- table when it was not re-evaluated; each re-evaluated month is deleted and inserted again (strategy
+-- `replace_findings_periods`, macros/rule_findings.sql: the delete runs after this query), so re-running
 -- a month never duplicates a finding. Without `period` every month is rebuilt.
+--
+-- Revisions (R4): this query still sees the previous build of the re-evaluated months. In a run with
+-- `period`, an open finding of that build which the month no longer has (a corrected or late file for the
+-- month fixed it) is kept as a `resolved` row of that month, with its old values and
+-- `resolved_by = 'revision'`; such rows are carried over by every later in-place build of the month while
+-- the finding stays absent. A build from scratch (--full-refresh, a new warehouse) cannot reproduce them:
+-- raw keeps every version, but not which version each earlier build saw.
+{%- set previous_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    if is_incremental() else [] %}
 with rule_rows as (
     {% for rule_model in rule_models() %}
     select * from {{ ref(rule_model) }}
@@ -143,10 +152,54 @@ resolved_findings as (
       )
 ),
 
+-- The previous build of the re-evaluated months: its open findings (in a run with `period`) and the
+-- findings an earlier revision resolved (kept by every in-place build).
+previous_build as (
+    {% if is_incremental() %}
+    select
+        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
+        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
+        source_sheet, source_row, detail, first_seen_period
+    from {{ this }}
+    where {{ findings_filter('period') }}
+      and (
+          {%- if 'resolved_by' in previous_columns %} resolved_by = 'revision' {% else %} false {% endif -%}
+          {%- if ntp_period_var() is not none %} or status <> 'resolved'{% endif %}
+      )
+    {% else %}
+    select * from earlier_open where false
+    {% endif %}
+),
+
+-- Absent from the month now, and not resolved by the month sequence either: the revision resolved it.
+revision_resolved as (
+    select
+        previous_build.finding_key, previous_build.rule_id, previous_build.subject, previous_build.period,
+        previous_build.province_code, previous_build.component_key, previous_build.fund_source,
+        previous_build.capital_type, previous_build.plan_block, previous_build.measure,
+        previous_build.province_value_vnd, previous_build.treasury_value_vnd, previous_build.expected_vnd,
+        previous_build.delta_vnd, previous_build.source_file, previous_build.source_sheet,
+        previous_build.source_row, previous_build.detail,
+        'resolved'::text as status, previous_build.first_seen_period
+    from previous_build
+    inner join month_sequence using (period)
+    where not exists (
+          select 1 from open_now
+          where open_now.finding_key = previous_build.finding_key and open_now.period = previous_build.period
+      )
+      and not exists (
+          select 1 from resolved_findings
+          where resolved_findings.finding_key = previous_build.finding_key
+            and resolved_findings.period = previous_build.period
+      )
+),
+
 all_findings as (
-    select * from open_findings
+    select open_findings.*, null::text as resolved_by from open_findings
     union all
-    select * from resolved_findings
+    select resolved_findings.*, 'next_month'::text as resolved_by from resolved_findings
+    union all
+    select revision_resolved.*, 'revision'::text as resolved_by from revision_resolved
 )
 
 select
@@ -174,6 +227,7 @@ select
     all_findings.first_seen_period,
     all_findings.detail,
     catalogue.message_vi || coalesce(': ' || all_findings.detail, '') as message_vi,
-    catalogue.message_en || coalesce(': ' || all_findings.detail, '') as message_en
+    catalogue.message_en || coalesce(': ' || all_findings.detail, '') as message_en,
+    all_findings.resolved_by
 from all_findings
 inner join catalogue using (rule_id)
