@@ -16,7 +16,7 @@ from psycopg import sql
 
 from ingestion.csvformat import CsvFormat, sniff_csv
 from ingestion.errors import RejectedFile
-from ntp.reference import components, provinces_63, provinces_for
+from ntp.reference import components, provinces_34, provinces_63, provinces_for
 
 COPY_CHUNK = 1 << 20
 MAX_AMOUNT = 10**13  # 10,000 billion VND: no single budget line comes near it
@@ -49,6 +49,30 @@ class CsvLoad:
     row_count: int
     notes: list[str] = field(default_factory=list)
     method: str = "staging"  # bulk: COPY straight into raw (ingestion.bulk); staging: text table first
+
+
+def _province_code(value: str) -> str | None:
+    """A `ma_tinh` as a province code (of either era: a rejected file's month may be unknown or not
+    started), lost zeros restored; None when it names no province."""
+    code = value.strip()
+    if not code.isdigit():
+        return None
+    code = code.zfill(2)
+    lists = [provinces_63(), provinces_34()]
+    return code if any(code == p.province_code for provs in lists for p in provs) else None
+
+
+def first_line_facts(fmt: CsvFormat, today: date | None = None) -> tuple[date | None, str | None]:
+    """The report month (`ky_bao_cao`, when a started month) and province (`ma_tinh`) of the first data
+    line, when the header names those columns: whose file a rejected header was."""
+    row = dict(zip(fmt.header, fmt.first_row, strict=False))
+    period = None
+    month = row.get("ky_bao_cao", "").strip()
+    if len(month) == 6 and month.isdigit() and 1 <= int(month[4:]) <= 12 and month[:2] in ("19", "20"):
+        period = date(int(month[:4]), int(month[4:]), 1)
+        if period > (today or date.today()).replace(day=1):
+            period = None
+    return period, _province_code(row.get("ma_tinh", ""))
 
 
 def kind_of_header(header: list[str]) -> str | None:
@@ -137,11 +161,14 @@ def load_csv(
     wanted = TREASURY_COLUMNS if kind == "treasury_extract" else PLAN_COLUMNS
     missing = [c for c in wanted if c not in fmt.header]
     if missing:
+        period, province = first_line_facts(fmt, today)
         raise RejectedFile(
             "bad_csv_header",
             f"header misses column(s) {', '.join(missing)} (delimiter '{fmt.delimiter}')",
             row=1,
             column=missing[0],
+            period=period,
+            province_code=province,
         )
     today = today or date.today()
     fast = _bulk(conn, path, fmt, kind, file_id, today)
@@ -250,7 +277,23 @@ class _Loader:
                 f"{len(rows)} total line(s) dropped (lines {', '.join(str(r[0] + 1) for r in rows)})"
             )
 
+    def lone_province(self) -> str | None:
+        """The file's province when every line names the same valid `ma_tinh` (else none)."""
+        lo, hi = self.conn.execute(
+            sql.SQL("select min({m}), max({m}) from {stg}").format(m=self.t("ma_tinh"), stg=self.stg)
+        ).fetchone()
+        return _province_code(lo) if lo is not None and lo == hi else None
+
     def period(self) -> date | None:
+        """The report month; a rejected month names the file's province when its lines agree on one."""
+        try:
+            return self._period()
+        except RejectedFile as err:
+            if err.province_code is None and "ma_tinh" in self.col:
+                err.province_code = self.lone_province()
+            raise
+
+    def _period(self) -> date | None:
         if self.kind == "plan_assignment":
             return None
         k = self.t("ky_bao_cao")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ingestion.container import sniff
 from ingestion.csvformat import sniff_csv
-from ingestion.csvload import kind_of_header
+from ingestion.csvload import first_line_facts, kind_of_header
 from ingestion.errors import RejectedFile
 
 WORKBOOK = "province_workbook"
@@ -36,10 +36,13 @@ def identify(path: Path) -> str:
     fmt = sniff_csv(path)
     kind = kind_of_header(fmt.header)
     if kind is None:
+        period, province = first_line_facts(fmt)
         raise RejectedFile(
             "bad_csv_header",
             "the header names neither a Treasury extract nor a plan "
             f"assignment: {', '.join(fmt.header)[:200]}",
             row=1,
+            period=period,
+            province_code=province,
         )
     return kind

@@ -20,6 +20,7 @@ from ingestion.numbers import NumberError, parse_number
 from ingestion.provinces import province_from_title
 from ingestion.sheetxml import SheetFacts, sheet_facts
 from ingestion.text import fold
+from ntp.reference import MERGER_DATE
 
 MAX_HEADER_SCAN = 40
 _PERIOD_MONTH = re.compile(r"(ngay \d{1,2} )?thang (\d{1,2})(?: nam |/)(\d{4})")
@@ -379,67 +380,131 @@ def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
 
     report: WorkbookReport | None = None
     for sheet in sheets:
-        r0 = _find_header_row(sheet, lab)
-        title = _read_title(sheet, r0, lab)
-        if title.period is None:
-            if report is not None:
-                title.period = report.period
-            else:
-                raise RejectedFile(
-                    "unknown_period",
-                    "no period line ('Tháng 3 năm 2024' or '(Số liệu đến "
-                    "hết ngày 31/3/2024)') in the title rows",
-                    sheet=sheet.name,
-                )
-        period = title.period
-        current_month = (today or date.today()).replace(day=1)
-        if period > current_month:
-            raise RejectedFile(
-                "future_period",
-                f"the report is for {period:%m/%Y}, a month that has not started yet",
-                **{"sheet": sheet.name, **title.period_where},
-                period=period,
-            )
-        province = _province(sheet, r0, period, lab, title)
-        if title.unit_factor is None:
-            if report is not None:
-                title.unit_factor = report.unit_factor
-            else:
-                raise RejectedFile(
-                    "unknown_unit",
-                    "no unit line ('Đơn vị tính: triệu đồng') in the title rows",
-                    sheet=sheet.name,
-                    period=period,
-                    province_code=province.province_code,
-                )
-        roles, data_cols, header_end = _columns(sheet, r0, lab, period)
-        footer_at, report_date = _footer(sheet, header_end + 1, lab)
-        if report is None:
-            report = WorkbookReport(
-                period,
-                province.province_code,
-                UNIT_NAMES.get(title.unit_factor, "other"),
-                title.unit_factor,
-                report_date,
-                title.replaces_note,
-            )
-        else:
-            if (period, province.province_code) != (report.period, report.province_code):
-                raise RejectedFile(
-                    "inconsistent_sheets",
-                    f"sheet '{sheet.name}' is for {province.short_name} "
-                    f"{period:%m/%Y}, another sheet for {report.province_code} "
-                    f"{report.period:%m/%Y}",
-                    sheet=sheet.name,
-                )
-            report.report_date = report.report_date or report_date
-            report.replaces_note = report.replaces_note or title.replaces_note
         try:
-            _body(sheet, roles, data_cols, header_end + 1, footer_at, title.unit_factor, report)
+            report = _sheet_into(sheet, report, lab, today)
         except RejectedFile as err:
-            err.period, err.province_code = period, province.province_code
+            _add_title_facts(err, sheet, lab)
             raise
     assert report is not None
+    return report
+
+
+def _add_title_facts(err: RejectedFile, sheet: _Sheet, lab: Labels) -> None:
+    """Fill in the period and province of a rejected sheet when its title rows name them, though the
+    parser stopped before reading them (a bad unit line, no period line, a missing column group): the
+    manifest then says whose file it was. Never for an unknown province or disagreeing sheets."""
+    if err.code in ("unknown_province", "inconsistent_sheets"):
+        return
+    try:
+        r_end = _find_header_row(sheet, lab)
+    except RejectedFile:
+        r_end = min(len(sheet.grid), MAX_HEADER_SCAN)
+    period: date | None = None
+    for r in range(r_end):
+        for v in sheet.grid[r]:
+            if period is None and isinstance(v, str) and v.strip():
+                period = _lenient_period(fold(v))
+    if err.period is None:
+        err.period = period
+    if err.province_code is None:
+        err.province_code = _title_province_code(sheet, r_end, err.period or period)
+
+
+def _lenient_period(folded: str) -> date | None:
+    m = _PERIOD_MONTH.search(folded)
+    if not (m and not m.group(1)):
+        m = _PERIOD_UNTIL.search(folded)
+        if m is None:
+            return None
+        month, year = int(m.group(2)), int(m.group(3))
+    else:
+        month, year = int(m.group(2)), int(m.group(3))
+    return date(year, month, 1) if 1 <= month <= 12 else None
+
+
+def _title_province_code(sheet: _Sheet, r_end: int, period: date | None) -> str | None:
+    """The province a title names: in its report month's list, else (no month, or a month of the other
+    era) the code the name has in either list when that is one code."""
+    last_63 = date(MERGER_DATE.year, MERGER_DATE.month - 1, 1)  # a month of each era
+    months = [period] if period else []
+    months += [d for d in (last_63, MERGER_DATE) if not period or (d < MERGER_DATE) != (period < MERGER_DATE)]
+    for r in range(r_end):
+        for v in sheet.grid[r]:
+            if not isinstance(v, str) or not v.strip():
+                continue
+            codes = set()
+            for month in months:
+                found, other = province_from_title(v, month)
+                if found and month == period:
+                    return found.province_code
+                codes |= {p.province_code for p in (found, other) if p}
+            if len(codes) == 1:
+                return codes.pop()
+    return None
+
+
+def _sheet_into(sheet: _Sheet, report: WorkbookReport | None, lab: Labels, today: date | None) -> WorkbookReport:
+    """Read one sheet into the report (the first sheet creates it)."""
+    r0 = _find_header_row(sheet, lab)
+    title = _read_title(sheet, r0, lab)
+    if title.period is None:
+        if report is not None:
+            title.period = report.period
+        else:
+            raise RejectedFile(
+                "unknown_period",
+                "no period line ('Tháng 3 năm 2024' or '(Số liệu đến "
+                "hết ngày 31/3/2024)') in the title rows",
+                sheet=sheet.name,
+            )
+    period = title.period
+    current_month = (today or date.today()).replace(day=1)
+    if period > current_month:
+        raise RejectedFile(
+            "future_period",
+            f"the report is for {period:%m/%Y}, a month that has not started yet",
+            **{"sheet": sheet.name, **title.period_where},
+            period=period,
+        )
+    province = _province(sheet, r0, period, lab, title)
+    if title.unit_factor is None:
+        if report is not None:
+            title.unit_factor = report.unit_factor
+        else:
+            raise RejectedFile(
+                "unknown_unit",
+                "no unit line ('Đơn vị tính: triệu đồng') in the title rows",
+                sheet=sheet.name,
+                period=period,
+                province_code=province.province_code,
+            )
+    roles, data_cols, header_end = _columns(sheet, r0, lab, period)
+    footer_at, report_date = _footer(sheet, header_end + 1, lab)
+    if report is None:
+        report = WorkbookReport(
+            period,
+            province.province_code,
+            UNIT_NAMES.get(title.unit_factor, "other"),
+            title.unit_factor,
+            report_date,
+            title.replaces_note,
+        )
+    else:
+        if (period, province.province_code) != (report.period, report.province_code):
+            raise RejectedFile(
+                "inconsistent_sheets",
+                f"sheet '{sheet.name}' is for {province.short_name} "
+                f"{period:%m/%Y}, another sheet for {report.province_code} "
+                f"{report.period:%m/%Y}",
+                sheet=sheet.name,
+            )
+        report.report_date = report.report_date or report_date
+        report.replaces_note = report.replaces_note or title.replaces_note
+    try:
+        _body(sheet, roles, data_cols, header_end + 1, footer_at, title.unit_factor, report)
+    except RejectedFile as err:
+        err.period, err.province_code = period, province.province_code
+        raise
     return report
 
 

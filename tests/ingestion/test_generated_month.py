@@ -262,6 +262,24 @@ def test_good_files_of_a_broken_month_still_load(broken: Month, warehouse_url: s
     assert _diff(_loaded_treasury(warehouse_url), want["treasury"]) == []
 
 
+def test_broken_files_name_their_province_when_it_could_be_read(broken: Month, warehouse_url: str):
+    """The manifest records the province of a quarantined file whenever its content names one before (or
+    besides) the failure — a bad unit line, no period line, a month not started, a missing column group, a
+    broken CSV header with a readable first line — as the ground truth expects. Only a path-like name is
+    rejected before the content is read."""
+    expected = _broken_list(broken.out)
+    with open(broken.out / "ground_truth.csv", encoding="utf-8") as f:
+        truth = {Path(r["file"]).name: r["province_code"] or None for r in csv.DictReader(f)
+                 if Path(r["file"]).name in expected}
+    got = dict(_query(warehouse_url, "select original_name, province_code from audit.files "
+                                     "where status = 'quarantined'"))
+    unread = {name for name, exp in expected.items() if exp["expected_error_code"] == "unsafe_file_name"}
+    want = {name: (None if name in unread else province) for name, province in truth.items()}
+    assert {name: got.get(name) for name in want} == want
+    readable = ("unknown_unit", "unknown_period", "missing_columns", "future_period", "bad_csv_header")
+    assert {exp["expected_error_code"] for name, exp in expected.items() if want[name]} >= set(readable)
+
+
 # -- planted unknown Treasury codes (NTP-C02 lines) -------------------------------------------------
 
 
@@ -287,3 +305,4 @@ def test_planted_unknown_codes_are_set_aside_and_the_extract_loads(planted: Mont
         assert n == 2  # the generator's note: 2 lines
     want = _expected(planted.out)["treasury"]
     assert _diff(_loaded_treasury(warehouse_url), want) == []
+
