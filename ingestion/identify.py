@@ -19,9 +19,14 @@ UNKNOWN = "unknown"
 _UNSAFE = re.compile(r"(\.\.|[\\/:]|%2f|%5c|[\x00-\x1f])", re.IGNORECASE)
 
 
+def is_unsafe_name(name: str) -> bool:
+    """A path-like name (`..`, separators, encoded separators, control characters, leading `-` or `.`)."""
+    return bool(_UNSAFE.search(name)) or name.startswith(("-", "."))
+
+
 def identify(path: Path) -> str:
     """The kind of file; raises RejectedFile when it is none of the three (empty, binary, bad header)."""
-    if _UNSAFE.search(path.name) or path.name.startswith(("-", ".")):
+    if is_unsafe_name(path.name):
         raise RejectedFile("unsafe_file_name", f"the file name {path.name!r} looks like a path; rename it")
     container = sniff(path)
     if container in ("xlsx", "ole"):

@@ -8,7 +8,6 @@ import re
 from datetime import date
 from pathlib import Path
 
-from ingestion.archive import sha256_of
 from ingestion.container import check_workbook, sniff
 from ingestion.csvformat import _decode, sniff_csv
 from ingestion.csvload import kind_of_header
@@ -134,7 +133,9 @@ def files_for_period(
         elif p is None or p < period or p > this_month:
             unsure.append(path)
     if unsure:
-        hashes = {path: sha256_of(path) for path in unsure}
+        from ingestion.load import manifest_key
+
+        hashes = {path: manifest_key(path) for path in unsure}
         known = _known_hashes(warehouse_url, sorted(set(hashes.values())))
         picked.extend(path for path in unsure if hashes[path] not in known)
     return sorted(picked)

@@ -16,7 +16,7 @@ import psycopg
 from ingestion import manifest
 from ingestion.archive import archive, quarantine, sha256_of
 from ingestion.errors import RejectedFile
-from ingestion.identify import UNKNOWN, WORKBOOK, identify
+from ingestion.identify import UNKNOWN, WORKBOOK, identify, is_unsafe_name
 from ntp.settings import Settings
 from ntp.settings import load as load_settings
 
@@ -68,6 +68,27 @@ def empty_file_key(name: str) -> str:
     return hashlib.sha256(b"empty file\0" + name.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def unsafe_name_key(name: str, content_sha: str) -> str:
+    """A delivery under a path-like name is quarantined for its NAME, not its content: it is recorded under
+    a key of name and content, so the same bytes delivered under a proper name still load (and a copy of a
+    loaded report under such a name is quarantined, whichever arrives first)."""
+    import hashlib
+
+    return hashlib.sha256(
+        b"unsafe name\0" + name.encode("utf-8", "surrogateescape") + b"\0" + content_sha.encode()
+    ).hexdigest()
+
+
+def manifest_key(path: Path, content_sha: str | None = None) -> str:
+    """The file's `audit.files.sha256`: the content's sha256, except for an empty file (`empty_file_key`)
+    and a path-like name (`unsafe_name_key`)."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return empty_file_key(path.name)
+    content_sha = content_sha or sha256_of(path)
+    return unsafe_name_key(path.name, content_sha) if is_unsafe_name(path.name) else content_sha
+
+
 def human_message(name: str, err: RejectedFile) -> str:
     where = err.where()
     return f"{name}: {where + ': ' if where else ''}{err.message} [{err.code}]"
@@ -94,9 +115,10 @@ def ingest_file(
     settings = settings or load_settings()
     path = Path(path)
     stat = path.stat()
-    sha = sha256_of(path) if stat.st_size else empty_file_key(path.name)
+    content_sha = sha256_of(path) if stat.st_size else None
+    sha = manifest_key(path, content_sha)
     received_at = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-    stored = archive(path, sha, settings.archive_dir)
+    stored = archive(path, content_sha or sha, settings.archive_dir)
     base = {
         "sha256": sha,
         "original_name": path.name,
@@ -129,11 +151,11 @@ def ingest_file(
             return result
         except RejectedFile as err:
             conn.rollback()
-            return _quarantine(conn, path, base, kind, err, settings)
+            return _quarantine(conn, path, base, kind, err, settings, content_sha)
         except (psycopg.DataError, psycopg.IntegrityError) as err:
             conn.rollback()
             rej = RejectedFile("invalid_value", f"a value the warehouse refuses: {err.diag.message_primary}")
-            return _quarantine(conn, path, base, kind, rej, settings)
+            return _quarantine(conn, path, base, kind, rej, settings, content_sha)
         except psycopg.Error:
             raise
         except (
@@ -150,7 +172,7 @@ def ingest_file(
             conn.rollback()
             log.exception("unexpected failure reading %s", path)
             rej = RejectedFile("unreadable", f"the file could not be read ({type(err).__name__}: {err})")
-            return _quarantine(conn, path, base, kind, rej, settings)
+            return _quarantine(conn, path, base, kind, rej, settings, content_sha)
 
 
 def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date | None) -> IngestResult:
@@ -222,7 +244,13 @@ def _load_csv(
 
 
 def _quarantine(
-    conn: psycopg.Connection, path: Path, base: dict, kind: str, err: RejectedFile, settings: Settings
+    conn: psycopg.Connection,
+    path: Path,
+    base: dict,
+    kind: str,
+    err: RejectedFile,
+    settings: Settings,
+    content_sha: str | None = None,
 ) -> IngestResult:
     period = err.period if isinstance(err.period, date) else None
     month = _period_text(period) or "unknown"
@@ -231,11 +259,11 @@ def _quarantine(
         **err.to_dict(path.name),
         "human": human,
         "kind": kind,
-        "sha256": base["sha256"],
+        "sha256": content_sha or base["sha256"],
         "period": month if period else None,
         "province_code": err.province_code,
     }
-    quarantine(path, base["sha256"], settings.quarantine_dir, month, report)
+    quarantine(path, content_sha or base["sha256"], settings.quarantine_dir, month, report)
     file_id = manifest.insert(
         conn,
         **base,

@@ -162,3 +162,30 @@ def test_same_content_under_two_names_is_ingested_once(ingest, db, tmp_path):
     shutil.copy(a, b)
     assert [ingest(a).status, ingest(b).status] == ["loaded", "duplicate"]
     assert db("select count(*) from audit.files") == [(1,)]
+
+
+@pytest.mark.parametrize("unsafe_first", [True, False], ids=["unsafe_name_first", "good_name_first"])
+def test_a_copy_under_a_path_like_name_never_takes_the_place_of_the_report(
+    unsafe_first, ingest, db, inbox, clean_warehouse
+):
+    """The same bytes under a path-like name and under a proper name: the named delivery is the report,
+    the other is quarantined for its name, whichever arrives first (the quarantine is keyed by name and
+    content, not by content alone, so it never makes the report a duplicate)."""
+    good = write_workbook(inbox / "BC_NTP_11_202403.xlsx")
+    unsafe = inbox / "..\\..\\BC_NTP_11_202403.xlsx"
+    shutil.copyfile(good, unsafe)
+    order = [unsafe, good] if unsafe_first else [good, unsafe]
+    results = {path.name: ingest(path) for path in order}
+    assert results[good.name].status == "loaded"
+    assert (results[unsafe.name].status, results[unsafe.name].error_code) == ("quarantined", "unsafe_file_name")
+    assert db("select original_name, status from audit.files order by original_name") == sorted(
+        [(good.name, "loaded"), (unsafe.name, "quarantined")]
+    )
+    assert db("select count(*) from raw.province_report_cells")[0][0] > 0
+    # delivered again: both are recognised, nothing changes
+    assert ingest(good).status == "duplicate"
+    again = ingest(unsafe)
+    assert (again.status, again.error_code) == ("duplicate", "unsafe_file_name")
+    assert len(db("select * from audit.files")) == 2
+    # a later month's run does not pick either again
+    assert files_for_period(inbox, date(2024, 4, 1), clean_warehouse, today=date(2024, 4, 20)) == []
