@@ -8,6 +8,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from ingestion.archive import sha256_of
 from ingestion.container import check_workbook, sniff
 from ingestion.csvformat import _decode, sniff_csv
 from ingestion.csvload import kind_of_header
@@ -86,14 +87,27 @@ def sniff_period(path: Path) -> tuple[str | None, date | None]:
     return None, None
 
 
-def _known_hashes(warehouse_url: str, hashes: list[str]) -> set[str]:
+def _known(warehouse_url: str, hashes: dict[Path, str]) -> set[Path]:
+    """The files already in audit.files, as ingestion.load tells a re-delivery (manifest.find): by content,
+    except that a path-like name is known only as its own quarantine (same bytes, same name)."""
     if not hashes:
         return set()
+    from ingestion.identify import is_unsafe_name
     from ntp.warehouse import connect
 
     with connect(warehouse_url) as conn:
-        rows = conn.execute("select sha256 from audit.files where sha256 = any(%s)", (hashes,)).fetchall()
-    return {r[0] for r in rows}
+        rows = conn.execute(
+            "select sha256, original_name, error_code = 'unsafe_file_name' from audit.files "
+            "where sha256 = any(%s)",
+            (sorted(set(hashes.values())),),
+        ).fetchall()
+    known_content = {sha for sha, _name, unsafe in rows if not unsafe}
+    known_unsafe = {(sha, name) for sha, name, unsafe in rows if unsafe}
+    return {
+        path
+        for path, sha in hashes.items()
+        if ((sha, path.name) in known_unsafe if is_unsafe_name(path.name) else sha in known_content)
+    }
 
 
 def _inbox_files(inbox: Path) -> list[Path]:
@@ -133,9 +147,11 @@ def files_for_period(
         elif p is None or p < period or p > this_month:
             unsure.append(path)
     if unsure:
-        from ingestion.load import manifest_key
+        from ingestion.load import empty_file_key
 
-        hashes = {path: manifest_key(path) for path in unsure}
-        known = _known_hashes(warehouse_url, sorted(set(hashes.values())))
-        picked.extend(path for path in unsure if hashes[path] not in known)
+        hashes = {
+            path: sha256_of(path) if path.stat().st_size else empty_file_key(path.name) for path in unsure
+        }
+        known = _known(warehouse_url, hashes)
+        picked.extend(path for path in unsure if path not in known)
     return sorted(picked)

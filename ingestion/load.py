@@ -68,27 +68,6 @@ def empty_file_key(name: str) -> str:
     return hashlib.sha256(b"empty file\0" + name.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def unsafe_name_key(name: str, content_sha: str) -> str:
-    """A delivery under a path-like name is quarantined for its NAME, not its content: it is recorded under
-    a key of name and content, so the same bytes delivered under a proper name still load (and a copy of a
-    loaded report under such a name is quarantined, whichever arrives first)."""
-    import hashlib
-
-    return hashlib.sha256(
-        b"unsafe name\0" + name.encode("utf-8", "surrogateescape") + b"\0" + content_sha.encode()
-    ).hexdigest()
-
-
-def manifest_key(path: Path, content_sha: str | None = None) -> str:
-    """The file's `audit.files.sha256`: the content's sha256, except for an empty file (`empty_file_key`)
-    and a path-like name (`unsafe_name_key`)."""
-    path = Path(path)
-    if path.stat().st_size == 0:
-        return empty_file_key(path.name)
-    content_sha = content_sha or sha256_of(path)
-    return unsafe_name_key(path.name, content_sha) if is_unsafe_name(path.name) else content_sha
-
-
 def human_message(name: str, err: RejectedFile) -> str:
     where = err.where()
     return f"{name}: {where + ': ' if where else ''}{err.message} [{err.code}]"
@@ -115,10 +94,9 @@ def ingest_file(
     settings = settings or load_settings()
     path = Path(path)
     stat = path.stat()
-    content_sha = sha256_of(path) if stat.st_size else None
-    sha = manifest_key(path, content_sha)
+    sha = sha256_of(path) if stat.st_size else empty_file_key(path.name)
     received_at = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-    stored = archive(path, content_sha or sha, settings.archive_dir)
+    stored = archive(path, sha, settings.archive_dir)
     base = {
         "sha256": sha,
         "original_name": path.name,
@@ -133,7 +111,9 @@ def ingest_file(
 
     with nullcontext(conn) if conn is not None else _connect(warehouse_url) as conn:
         conn.execute("select pg_advisory_xact_lock(7303, hashtext(%s))", (sha,))
-        existing = manifest.find(conn, sha)
+        # A path-like name is quarantined for its NAME: only the same name and bytes again are that
+        # delivery again, and such a quarantine never makes a properly named delivery a duplicate.
+        existing = manifest.find(conn, sha, unsafe_name=path.name if is_unsafe_name(path.name) else None)
         if existing:
             conn.rollback()
             fid, kind, status, period, province, rows, code, msg = existing
@@ -151,11 +131,11 @@ def ingest_file(
             return result
         except RejectedFile as err:
             conn.rollback()
-            return _quarantine(conn, path, base, kind, err, settings, content_sha)
+            return _quarantine(conn, path, base, kind, err, settings)
         except (psycopg.DataError, psycopg.IntegrityError) as err:
             conn.rollback()
             rej = RejectedFile("invalid_value", f"a value the warehouse refuses: {err.diag.message_primary}")
-            return _quarantine(conn, path, base, kind, rej, settings, content_sha)
+            return _quarantine(conn, path, base, kind, rej, settings)
         except psycopg.Error:
             raise
         except (
@@ -172,7 +152,7 @@ def ingest_file(
             conn.rollback()
             log.exception("unexpected failure reading %s", path)
             rej = RejectedFile("unreadable", f"the file could not be read ({type(err).__name__}: {err})")
-            return _quarantine(conn, path, base, kind, rej, settings, content_sha)
+            return _quarantine(conn, path, base, kind, rej, settings)
 
 
 def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date | None) -> IngestResult:
@@ -250,7 +230,6 @@ def _quarantine(
     kind: str,
     err: RejectedFile,
     settings: Settings,
-    content_sha: str | None = None,
 ) -> IngestResult:
     period = err.period if isinstance(err.period, date) else None
     month = _period_text(period) or "unknown"
@@ -259,11 +238,11 @@ def _quarantine(
         **err.to_dict(path.name),
         "human": human,
         "kind": kind,
-        "sha256": content_sha or base["sha256"],
+        "sha256": base["sha256"],
         "period": month if period else None,
         "province_code": err.province_code,
     }
-    quarantine(path, content_sha or base["sha256"], settings.quarantine_dir, month, report)
+    quarantine(path, base["sha256"], settings.quarantine_dir, month, report)
     file_id = manifest.insert(
         conn,
         **base,

@@ -29,11 +29,18 @@ COLUMNS = (
 )
 
 
-def find(conn: psycopg.Connection, sha256: str) -> tuple | None:
+def find(conn: psycopg.Connection, sha256: str, *, unsafe_name: str | None = None) -> tuple | None:
+    """The manifest row of this content: a delivery of it under a proper name, or — `unsafe_name`, for a
+    path-like name — the quarantine of the same bytes under that same name. A content known only from a
+    path-like name's quarantine is not known to a properly named delivery (see schema.sql)."""
+    if unsafe_name is None:
+        where, params = "error_code is distinct from 'unsafe_file_name'", (sha256,)
+    else:
+        where, params = "error_code = 'unsafe_file_name' and original_name = %s", (sha256, unsafe_name)
     return conn.execute(
         "select file_id, kind, status, period, province_code, row_count, error_code, "
-        "error_message from audit.files where sha256 = %s",
-        (sha256,),
+        f"error_message from audit.files where sha256 = %s and {where}",
+        params,
     ).fetchone()
 
 

@@ -8,7 +8,7 @@ create schema if not exists marts;
 -- One row per delivered file (by content): the manifest of the immutable archive.
 create table if not exists audit.files (
     file_id          bigserial primary key,
-    sha256           text not null unique,
+    sha256           text not null,          -- content (unique but for path-like names: see below)
     original_name    text not null,          -- name as delivered (never trusted for meaning)
     archive_path     text not null,          -- path under $NTP_DATA_DIR/archive
     size_bytes       bigint not null,
@@ -32,6 +32,19 @@ create table if not exists audit.files (
     constraint files_status_ck check (status in ('loaded', 'superseded', 'quarantined'))
 );
 create index if not exists files_period_idx on audit.files (period, kind, province_code);
+-- One row per content, except that a file quarantined for a path-like NAME does not claim its content:
+-- the same bytes under a proper name are still the report (and load), the same name again is a duplicate.
+do $$
+begin
+    if exists (select 1 from pg_constraint where conname = 'files_sha256_key'
+               and conrelid = 'audit.files'::regclass) then
+        alter table audit.files drop constraint files_sha256_key;
+    end if;
+end $$;
+create unique index if not exists files_sha256_uq on audit.files (sha256)
+    where error_code is distinct from 'unsafe_file_name';
+create unique index if not exists files_sha256_unsafe_name_uq on audit.files (sha256, original_name)
+    where error_code = 'unsafe_file_name';
 
 -- Provincial workbook cells, one row per figure, in VND, traceable to file/sheet/row/column.
 create table if not exists raw.province_report_cells (
