@@ -13,7 +13,9 @@ An unknown ma_ctmt is the one irregularity handled here: those lines are moved t
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -98,38 +100,84 @@ def _constant_defaults(conn: psycopg.Connection, file_id: int, period: date) -> 
     return True
 
 
+class _LineHashes:
+    """Hashes every physical line of the chunks it is fed, on a thread of its own, so that splitting and
+    hashing (≈ 0.3 s per million lines) overlap the COPY instead of pausing it; 8 bytes a line (an int64
+    array, not a set's ≈ 60), so memory stays small at 5 M lines. At most two chunks wait."""
+
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []
+        self.lines = 0
+        self._tail = b""
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bulk-line-hashes", daemon=True)
+        self._thread.start()
+
+    def feed(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def _add(self, parts: list[bytes]) -> None:
+        self.arrays.append(np.fromiter(map(hash, parts), dtype=np.int64, count=len(parts)))
+        self.lines += len(parts)
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._queue.get()) is not None:
+                buf = self._tail + chunk
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    self._tail = buf
+                    continue
+                self._tail = buf[cut + 1 :]
+                self._add(buf[:cut].split(b"\n"))
+            if self._tail.strip():
+                self._add([self._tail])
+        except BaseException as err:  # noqa: BLE001  (re-raised in the caller's thread by finish)
+            self._error = err
+            while self._queue.get() is not None:  # keep draining, or feed() would block forever
+                pass
+
+    def finish(self) -> tuple[int, bool]:
+        """(physical lines, whether two of them hashed alike)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if not self.arrays:
+            return 0, False
+        sorted_hashes = np.concatenate(self.arrays)
+        sorted_hashes.sort()  # sort + neighbours: ≈ 50 × faster than np.unique on this size
+        return self.lines, bool((sorted_hashes[1:] == sorted_hashes[:-1]).any())
+
+    def abandon(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
 def _stream(conn: psycopg.Connection, path: Path, fmt: CsvFormat) -> tuple[int, bool]:
     """COPY the data lines; returns (lines sent, whether two physical lines hashed alike)."""
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in fmt.header)
     stmt = sql.SQL("copy raw.treasury_lines ({}) from stdin (format csv, header true, delimiter {})").format(
         cols, sql.Literal(fmt.delimiter)
     )
-    hashes: list[np.ndarray] = []  # 8 bytes a line, not a set's ≈ 60: memory stays small at 5 M lines
-    lines = 0
-    tail = b""
-    with conn.cursor() as cur, cur.copy(stmt) as copy, open(path, "rb") as f:
-        f.seek(fmt.start)
-        left = fmt.end - fmt.start
-        while left > 0:
-            chunk = f.read(min(COPY_CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            copy.write(chunk)
-            buf = tail + chunk
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                tail = buf
-                continue
-            parts = buf[:cut].split(b"\n")
-            tail = buf[cut + 1 :]
-            hashes.append(np.fromiter(map(hash, parts), dtype=np.int64, count=len(parts)))
-            lines += len(parts)
-        if tail.strip():
-            hashes.append(np.array([hash(tail)], dtype=np.int64))
-            lines += 1
-    distinct = np.unique(np.concatenate(hashes)).size if hashes else 0
-    return lines - 1, distinct < lines  # the header is one of the lines
+    hashes = _LineHashes()
+    try:
+        with conn.cursor() as cur, cur.copy(stmt) as copy, open(path, "rb") as f:
+            f.seek(fmt.start)
+            left = fmt.end - fmt.start
+            while left > 0:
+                chunk = f.read(min(COPY_CHUNK, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                hashes.feed(chunk)
+                copy.write(chunk)
+    except BaseException:
+        hashes.abandon()
+        raise
+    lines, maybe_dupes = hashes.finish()
+    return lines - 1, maybe_dupes  # the header is one of the lines
 
 
 def load(
@@ -158,7 +206,9 @@ def load(
     row = conn.execute(
         "select count(*), "
         "count(*) filter (where ky_bao_cao is distinct from %(ky)s), "
-        "count(*) filter (where not ma_tinh = any(%(prov)s)), min(ma_tinh), max(ma_tinh), "
+        "count(*) filter (where not ma_tinh = any(%(prov)s)), "
+        'min(ma_tinh collate "C"), max(ma_tinh collate "C"), '  # byte order: lo = hi is all the test needs
+
         "count(*) filter (where not ma_ctmt = any(%(ctmt)s)), "
         "count(*) filter (where nguon_von not in ('NSTW', 'NSDP') or loai_von not in ('DTPT', 'SN') "
         "  or nam_kh not between 2000 and %(year)s), "
@@ -166,7 +216,8 @@ def load(
         "  or luy_ke_thanh_toan not between 0 and %(max)s "
         "  or thanh_toan_trong_ky not between -%(max)s and %(max)s), "
         "count(*) filter (where length(ma_kbnn) <> 4 or length(ma_dvqhns) <> 7 "
-        "  or ten_dvqhns <> btrim(ten_dvqhns)) "
+        "  or ten_dvqhns like ' %%' or ten_dvqhns like '%% ') "  # = differs from btrim(), without a copy per line
+
         "from raw.treasury_lines where file_id = %(fid)s",
         {
             "ky": ky,
