@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from ingestion.components import matcher, normalise_stt
@@ -40,6 +41,7 @@ def _exact(value: Decimal) -> Decimal:
     return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
 
 
+@lru_cache(maxsize=4096)
 def col_letter(idx: int) -> str:
     s = ""
     idx += 1
@@ -329,19 +331,27 @@ def _province(sheet: _Sheet, r_end: int, period: date, lab: Labels, title: _Titl
     )
 
 
+@lru_cache(maxsize=65536)
+def _footer_probe(f: str, markers: tuple[str, ...]) -> tuple[tuple[str, ...] | None, bool]:
+    """(the report-date groups, whether a footer marker starts it) of one folded cell text: the body's
+    labels repeat across rows and files, so each is searched once."""
+    m = _FOOTER_DATE.search(f)
+    return (m.groups() if m else None), any(f.startswith(mk) for mk in markers)
+
+
 def _footer(sheet: _Sheet, start: int, lab: Labels) -> tuple[int, date | None]:
     """Row index where the footer starts (len(grid) if none) and the report date it carries."""
     footer_at = len(sheet.grid)
+    markers = lab.footer_markers
     for r in range(start, len(sheet.grid)):
         for c, v in enumerate(sheet.grid[r]):
             if not isinstance(v, str) or not v.strip():
                 continue
-            f = fold(v)
-            m = _FOOTER_DATE.search(f)
-            if m:
+            found, marker = _footer_probe(fold(v), markers)
+            if found:
                 where = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
-                return min(footer_at, r), _date(*m.groups(), "the report date", **where)
-            if footer_at == len(sheet.grid) and any(f.startswith(mk) for mk in lab.footer_markers):
+                return min(footer_at, r), _date(*found, "the report date", **where)
+            if footer_at == len(sheet.grid) and marker:
                 footer_at = r
     return footer_at, None
 
@@ -532,8 +542,10 @@ def _body(
         stt_raw = sheet.cell(r, roles["stt"], fill) if "stt" in roles else ""
         label_raw = sheet.cell(r, roles["content"], fill)
         code_raw = sheet.cell(r, roles["code"], fill) if "code" in roles else ""
-        raw_values = [(c, d, sheet.cell(r, c)) for c, d in value_cols]
-        has_values = any(not _blank(v) for _, _, v in raw_values) or any(
+        row = sheet.grid[r]
+        width = len(row)
+        raw_values = [(c, d, row[c] if c < width else "") for c, d in value_cols]
+        has_values = any(not _blank(v) for _, _, v in raw_values) or bool(fwv) and any(
             (r + 1, col_letter(c)) in fwv for c, _ in value_cols
         )
         label = _text(label_raw).strip()
@@ -588,7 +600,7 @@ def _body(
         seen[key] = r + 1
         for c, d, raw in raw_values:
             letter = col_letter(c)
-            if (r + 1, letter) in fwv:
+            if fwv and (r + 1, letter) in fwv:
                 raise RejectedFile(
                     "formula_without_value",
                     "a formula without a cached value (the workbook "
@@ -597,6 +609,23 @@ def _body(
                     row=r + 1,
                     column=letter,
                 )
+            if raw == "" or raw is None:  # what parse_number says of an empty cell: no figure
+                continue
+            if type(raw) is float and raw.is_integer():  # most figures: exact without a detour via text
+                whole = int(raw)
+                if d is None:
+                    report.cells.append(
+                        (sheet.name, r + 1, letter, sheet.capital_type, stt or None, key, label, "current",
+                         "disbursement_rate_pct", "TOTAL", Decimal(whole), str(raw))
+                    )
+                    continue
+                vnd = whole * factor
+                if -MAX_FIGURE_VND < vnd < MAX_FIGURE_VND:
+                    report.cells.append(
+                        (sheet.name, r + 1, letter, sheet.capital_type, stt or None, key, label, d.plan_block,
+                         d.measure, d.fund_source, Decimal(vnd), repr(raw))
+                    )
+                    continue
             try:
                 number = parse_number(raw)
             except NumberError as err:
