@@ -180,6 +180,54 @@ def _stream(conn: psycopg.Connection, path: Path, fmt: CsvFormat) -> tuple[int, 
     return lines - 1, maybe_dupes  # the header is one of the lines
 
 
+MAX_GROUPS = 200_000  # a canonical month has a few thousand (province, code, source, type, year) keys
+
+
+def _check(
+    conn: psycopg.Connection, file_id: int, period: date, provinces: frozenset[str], ctmt_codes: frozenset[str]
+) -> tuple[int, int, str | None, str | None] | None:
+    """One scan, grouped by the coded columns: (lines, lines with an unknown ma_ctmt, lowest and highest
+    ma_tinh), or None when a line is not accepted as is. The domain checks then run once per key in
+    Python instead of once per line in SQL (half the scan's cost); only the amounts' ranges and the code
+    widths / untrimmed names are per-line work, folded into each key's min, max and bool_or."""
+    rows = conn.execute(
+        "select ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, ky_bao_cao, count(*), "
+        "min(du_toan_giao), max(du_toan_giao), min(luy_ke_thanh_toan), max(luy_ke_thanh_toan), "
+        "min(thanh_toan_trong_ky), max(thanh_toan_trong_ky), "
+        "bool_or(length(ma_kbnn) <> 4 or length(ma_dvqhns) <> 7 "
+        "  or ten_dvqhns like ' %%' or ten_dvqhns like '%% ') "  # = differs from btrim(), without a copy
+        "from raw.treasury_lines where file_id = %s group by 1, 2, 3, 4, 5, 6 limit %s",
+        (file_id, MAX_GROUPS + 1),
+    ).fetchall()
+    if len(rows) > MAX_GROUPS:
+        return None
+    ky = period.year * 100 + period.month
+    n = bad_ctmt = 0
+    for tinh, ctmt, nguon, loai, nam, ky_row, count, d_lo, d_hi, l_lo, l_hi, t_lo, t_hi, to_fix in rows:
+        if (
+            ky_row != ky
+            or tinh not in provinces
+            or nguon not in ("NSTW", "NSDP")
+            or loai not in ("DTPT", "SN")
+            or not 2000 <= nam <= period.year
+            or d_lo < 0
+            or d_hi > MAX_AMOUNT
+            or l_lo < 0
+            or l_hi > MAX_AMOUNT
+            or t_lo < -MAX_AMOUNT
+            or t_hi > MAX_AMOUNT
+            or to_fix
+        ):
+            return None
+        n += count
+        if ctmt not in ctmt_codes:
+            bad_ctmt += count
+    codes = {r[0] for r in rows}
+    lo = min(codes) if codes else None
+    hi = max(codes) if codes else None
+    return n, bad_ctmt, lo, hi
+
+
 def load(
     conn: psycopg.Connection,
     path: Path,
@@ -202,34 +250,11 @@ def load(
         raise NeedsStaging(str(err)) from err
     if constant:
         conn.execute(_SETTING_DEFAULTS)
-    ky = period.year * 100 + period.month
-    row = conn.execute(
-        "select count(*), "
-        "count(*) filter (where ky_bao_cao is distinct from %(ky)s), "
-        "count(*) filter (where not ma_tinh = any(%(prov)s)), "
-        'min(ma_tinh collate "C"), max(ma_tinh collate "C"), '  # byte order: lo = hi is all the test needs
-
-        "count(*) filter (where not ma_ctmt = any(%(ctmt)s)), "
-        "count(*) filter (where nguon_von not in ('NSTW', 'NSDP') or loai_von not in ('DTPT', 'SN') "
-        "  or nam_kh not between 2000 and %(year)s), "
-        "count(*) filter (where du_toan_giao not between 0 and %(max)s "
-        "  or luy_ke_thanh_toan not between 0 and %(max)s "
-        "  or thanh_toan_trong_ky not between -%(max)s and %(max)s), "
-        "count(*) filter (where length(ma_kbnn) <> 4 or length(ma_dvqhns) <> 7 "
-        "  or ten_dvqhns like ' %%' or ten_dvqhns like '%% ') "  # = differs from btrim(), without a copy per line
-
-        "from raw.treasury_lines where file_id = %(fid)s",
-        {
-            "ky": ky,
-            "prov": sorted(provinces),
-            "ctmt": sorted(ctmt_codes),
-            "year": period.year,
-            "max": MAX_AMOUNT,
-            "fid": file_id,
-        },
-    ).fetchone()
-    n, other_month, bad_prov, lo, hi, bad_ctmt, bad_code, bad_amount, to_fix = row
-    if n != sent or other_month or bad_prov or bad_code or bad_amount or to_fix or bad_ctmt == n:
+    facts = _check(conn, file_id, period, provinces, ctmt_codes)
+    if facts is None:
+        raise NeedsStaging("not canonical")
+    n, bad_ctmt, lo, hi = facts
+    if n != sent or bad_ctmt == n:
         raise NeedsStaging("not canonical")
     notes: list[str] = []
     if fmt.trailing_blank:
