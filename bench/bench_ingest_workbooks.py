@@ -5,7 +5,8 @@
 The workbooks are the generator's canonical month (`messy=0`, the printable layout of
 docs/report-layout.md, one per province). The baseline reads every sheet of every workbook with
 pandas.read_excel(engine="openpyxl", sheet_name=None, header=None) and does nothing else; ours parses,
-validates, archives and loads. Runs an embedded PostgreSQL in a temporary data directory, prints the figures
+validates, archives and loads, with --workers processes (2) and, on the same files in the same run, with
+one. Runs an embedded PostgreSQL in a temporary data directory, prints the figures
 as JSON on the last line.
 """
 
@@ -52,7 +53,7 @@ def main() -> None:
     codes = [p.province_code for p in provinces_63()[: args.files]]
     generate(tmp / "gen", [date(2024, 3, 1)], provinces=codes, scale="small", seed=1, messy=0)
     files = sorted((tmp / "gen").rglob("*.xlsx"))
-    ours, pandas_t = [], []
+    ours, ours_1, pandas_t = [], [], []
     try:
         import pandas as pd
 
@@ -65,12 +66,20 @@ def main() -> None:
             )
             ours.append(time.perf_counter() - t)
             assert all(r.status == "loaded" for r in res), [r for r in res if r.status != "loaded"][:1]
+            if args.workers > 1:  # the same load in one process: what the pool adds, on the same files
+                with warehouse.connect(url, autocommit=True) as conn:
+                    conn.execute("truncate raw.province_report_cells, audit.files restart identity cascade")
+                t = time.perf_counter()
+                ingest_files(files, warehouse_url=url, run_period=date(2024, 3, 1), settings=settings, workers=1)
+                ours_1.append(time.perf_counter() - t)
             t = time.perf_counter()
             for f in files:
                 pd.read_excel(f, sheet_name=None, header=None, engine="openpyxl")
             pandas_t.append(time.perf_counter() - t)
         ours_s, pandas_s = statistics.median(ours), statistics.median(pandas_t)
         speedup = round(pandas_s / ours_s, 2)
+        one_s = statistics.median(ours_1) if ours_1 else ours_s
+        speedup_1 = round(pandas_s / one_s, 2)
         emit(
             "ingest_workbooks",
             args,
@@ -78,8 +87,9 @@ def main() -> None:
                 target("P2", "speedup vs pandas.read_excel", speedup, ">= 3", speedup >= 3),
                 target("P2", "wall s for the month", round(ours_s, 2), "<= 10", ours_s <= 10),
             ],
-            [(len(files), f"{ours_s:.2f}", f"{pandas_s:.2f}", speedup, args.workers)],
-            ("workbooks", "ours s (parse+validate+archive+load)", "pandas read_excel s (read only)",
+            [(len(files), f"{ours_s:.2f}", f"{pandas_s:.2f}", speedup, args.workers),
+             (len(files), f"{one_s:.2f}", f"{pandas_s:.2f}", speedup_1, 1)],
+            ("workbooks", "ours s (parse+validate+archive+load)", "pandas read_excel s (read only, 1 process)",
              "speedup", "workers"),
             id="P2",
             files=len(files),
@@ -89,6 +99,9 @@ def main() -> None:
             pandas_runs_s=[round(x, 3) for x in pandas_t],
             pandas_read_excel_s=round(pandas_s, 3),
             speedup_vs_pandas=speedup,
+            ingest_1worker_s=round(one_s, 3),
+            ingest_1worker_runs_s=[round(x, 3) for x in ours_1],
+            speedup_1worker_vs_pandas=speedup_1,
         )
     finally:
         server.stop()
