@@ -17,7 +17,9 @@ from ingestion.text import fold
 
 _MONTH = re.compile(r"(ngay \d{1,2} )?thang (\d{1,2})(?: nam |/)(\d{4})")
 _UNTIL = re.compile(r"den het ngay \d{1,2}/(\d{1,2})/(\d{4})")
-IGNORED = re.compile(r"(^\.|~\$|\.error\.json$|\.tmp$|\.part$)")
+# Hidden and temporary files of the uploader; a name starting with `..` is a path-like upload, not hidden:
+# it is taken and quarantined (unsafe_file_name) so the sender learns why.
+IGNORED = re.compile(r"(^\.(?!\.)|~\$|\.error\.json$|\.tmp$|\.part$)")
 
 
 def _workbook_period(path: Path) -> date | None:

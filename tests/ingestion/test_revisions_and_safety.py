@@ -174,6 +174,10 @@ def test_a_copy_under_a_path_like_name_never_takes_the_place_of_the_report(
     good = write_workbook(inbox / "BC_NTP_11_202403.xlsx")
     unsafe = inbox / "..\\..\\BC_NTP_11_202403.xlsx"
     shutil.copyfile(good, unsafe)
+    # the run of the month takes both (a `..` name is a path-like upload, not a hidden file)
+    assert files_for_period(inbox, date(2024, 3, 1), clean_warehouse, today=date(2024, 4, 20)) == sorted(
+        [good, unsafe]
+    )
     order = [unsafe, good] if unsafe_first else [good, unsafe]
     results = {path.name: ingest(path) for path in order}
     assert results[good.name].status == "loaded"

@@ -320,10 +320,6 @@ def test_the_findings_of_the_wrong_figure_are_closed(scenario: Scenario):
     assert after_open == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: dbt_project/models/marts/fct_findings.sql resolves a finding only when it is absent from the next "
-    "evaluated month; a correction of the same month makes its findings vanish instead of turning them to "
-    "'resolved', so the alert never says what the correction fixed"))
 def test_the_findings_the_correction_fixed_are_resolved(scenario: Scenario):
     fixed = _caused_by_first_version(scenario)
     assert fixed
