@@ -27,6 +27,7 @@ from psycopg import sql
 from ingestion.csvformat import CsvFormat
 
 COPY_CHUNK = 1 << 22
+HASH_SLICE = 1 << 18
 LOCK_KEY = 7304  # serialises the source_line sequence between Treasury loads
 MAX_AMOUNT = 10**13
 TREASURY_COLUMNS = (
@@ -124,13 +125,16 @@ class _LineHashes:
     def _run(self) -> None:
         try:
             while (chunk := self._queue.get()) is not None:
-                buf = self._tail + chunk
-                cut = buf.rfind(b"\n")
-                if cut < 0:
-                    self._tail = buf
-                    continue
-                self._tail = buf[cut + 1 :]
-                self._add(buf[:cut].split(b"\n"))
+                # Slices of 256 KiB: each C call (split, hash, fromiter) then holds the GIL for well under a
+                # millisecond, so the thread feeding the COPY is never kept from the socket for long.
+                for at in range(0, len(chunk), HASH_SLICE):
+                    buf = self._tail + chunk[at : at + HASH_SLICE]
+                    cut = buf.rfind(b"\n")
+                    if cut < 0:
+                        self._tail = buf
+                        continue
+                    self._tail = buf[cut + 1 :]
+                    self._add(buf[:cut].split(b"\n"))
             if self._tail.strip():
                 self._add([self._tail])
         except BaseException as err:  # noqa: BLE001  (re-raised in the caller's thread by finish)
@@ -190,6 +194,9 @@ def _check(
     ma_tinh), or None when a line is not accepted as is. The domain checks then run once per key in
     Python instead of once per line in SQL (half the scan's cost); only the amounts' ranges and the code
     widths / untrimmed names are per-line work, folded into each key's min, max and bool_or."""
+    # Hash the keys, never sort a million lines for them: a table without statistics for the new lines
+    # makes the planner guess a group per line and choose sort + group (several times slower).
+    sort = conn.execute("select current_setting('enable_sort'), set_config('enable_sort', 'off', true)").fetchone()[0]
     rows = conn.execute(
         "select ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, ky_bao_cao, count(*), "
         "min(du_toan_giao), max(du_toan_giao), min(luy_ke_thanh_toan), max(luy_ke_thanh_toan), "
@@ -199,6 +206,7 @@ def _check(
         "from raw.treasury_lines where file_id = %s group by 1, 2, 3, 4, 5, 6 limit %s",
         (file_id, MAX_GROUPS + 1),
     ).fetchall()
+    conn.execute("select set_config('enable_sort', %s, true)", (sort,))
     if len(rows) > MAX_GROUPS:
         return None
     ky = period.year * 100 + period.month
