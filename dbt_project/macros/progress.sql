@@ -61,3 +61,31 @@
     {{ r }}.disbursement_rate_pct - {{ r }}.time_elapsed_pct as pace_gap_pct,
     {{ r }}.disbursement_rate_pct >= {{ r }}.time_elapsed_pct as on_track
 {%- endmacro %}
+
+
+{#- The measure, rate and deadline columns every progress mart ends with, in one order, from the `rates` CTE
+    that progress_rates() builds. -#}
+{% macro progress_columns(r='rates') -%}
+    {{ r }}.plan_assigned_vnd,
+    {{ r }}.province_allocated_vnd,
+    {{ r }}.treasury_allocated_vnd,
+    {{ r }}.province_disbursed_cumulative_vnd,
+    {{ r }}.treasury_disbursed_cumulative_vnd,
+    {{ r }}.province_disbursed_in_month_vnd,
+    {{ r }}.treasury_disbursed_in_month_vnd,
+    {{ r }}.disbursed_delta_vnd,
+    {{ r }}.allocated_delta_vnd,
+    {{ r }}.provinces_reporting,
+    {{ r }}.provinces_in_treasury,
+    {{ r }}.allocation_rate_pct,
+    {{ r }}.disbursement_rate_pct,
+    {{ r }}.treasury_disbursement_rate_pct,
+    {{ r }}.disbursement_of_allocated_pct,
+    {{ r }}.remaining_to_disburse_vnd,
+    {{ r }}.allocation_deadline,
+    {{ r }}.allocation_deadline_passed,
+    {{ r }}.disbursement_deadline,
+    {{ r }}.days_to_disbursement_deadline,
+    {{ r }}.time_elapsed_pct,
+    {{ progress_pace(r) }}
+{%- endmacro %}

@@ -48,28 +48,7 @@ select
     months.month_label_vi,
     months.month_label_en,
     months.year,
-    rates.plan_assigned_vnd,
-    rates.province_allocated_vnd,
-    rates.treasury_allocated_vnd,
-    rates.province_disbursed_cumulative_vnd,
-    rates.treasury_disbursed_cumulative_vnd,
-    rates.province_disbursed_in_month_vnd,
-    rates.treasury_disbursed_in_month_vnd,
-    rates.disbursed_delta_vnd,
-    rates.allocated_delta_vnd,
-    rates.provinces_reporting,
-    rates.provinces_in_treasury,
-    rates.allocation_rate_pct,
-    rates.disbursement_rate_pct,
-    rates.treasury_disbursement_rate_pct,
-    rates.disbursement_of_allocated_pct,
-    rates.remaining_to_disburse_vnd,
-    rates.allocation_deadline,
-    rates.allocation_deadline_passed,
-    rates.disbursement_deadline,
-    rates.days_to_disbursement_deadline,
-    rates.time_elapsed_pct,
-    {{ progress_pace('rates') }}
+    {{ progress_columns('rates') }}
 from rates
 inner join months using (period)
 left join programs on programs.component_key = rates.program_key
