@@ -9,6 +9,8 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 export DO_NOT_TRACK ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
+# The tests (and the image-build check) find uv where this Makefile installed it.
+export PATH := $(dir $(UV)):$(PATH)
 
 .PHONY: env demo test lint bench clean help compose-config
 
