@@ -23,8 +23,11 @@ help:
 $(UV):
 	@echo "· installing uv"
 	@$(PYTHON) -m pip install --user --quiet uv 2>/dev/null || \
-		$(PYTHON) -m pip install --user --quiet --break-system-packages uv
-	@test -x $(UV) || { echo "uv not found at $(UV) after install"; exit 1; }
+		$(PYTHON) -m pip install --user --quiet --break-system-packages uv 2>/dev/null || \
+		$(PYTHON) -m pip install --quiet uv
+	@# pip may have put (or found) uv elsewhere: link its binary where this Makefile looks.
+	@mkdir -p $(dir $(UV)); test -x $(UV) || ln -sf "$$($(PYTHON) -c 'import uv; print(uv.find_uv_bin())')" $(UV)
+	@test -x $(UV) || { echo "could not install uv (tried pip install --user uv)"; exit 1; }
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --extra dev
