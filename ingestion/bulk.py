@@ -25,25 +25,11 @@ import psycopg
 from psycopg import sql
 
 from ingestion.csvformat import CsvFormat
+from ingestion.csvload import MAX_AMOUNT, TREASURY_COLUMNS
 
 COPY_CHUNK = 1 << 22
 HASH_SLICE = 1 << 18
 LOCK_KEY = 7304  # serialises the source_line sequence between Treasury loads
-MAX_AMOUNT = 10**13
-TREASURY_COLUMNS = (
-    "ky_bao_cao",
-    "ma_kbnn",
-    "ma_tinh",
-    "ma_ctmt",
-    "nguon_von",
-    "loai_von",
-    "nam_kh",
-    "ma_dvqhns",
-    "ten_dvqhns",
-    "du_toan_giao",
-    "thanh_toan_trong_ky",
-    "luy_ke_thanh_toan",
-)
 _MONTH = re.compile(r"(19|20)\d{2}(0[1-9]|1[0-2])")
 
 
