@@ -39,27 +39,7 @@ unknown_in_lines as (
     where period is not null and {{ findings_filter('period') }}
 )
 
-select
-    'NTP-C02'::text as rule_id,
-    case kind when 'province_workbook' then 'province' when 'treasury_extract' then 'treasury' else 'file' end
-        as subject,
-    period,
-    province_code,
-    null::text as component_key,
-    null::text as fund_source,
-    null::text as capital_type,
-    null::text as plan_block,
-    'file'::text as measure,
-    null::numeric as province_value_vnd,
-    null::numeric as treasury_value_vnd,
-    null::numeric as expected_vnd,
-    null::numeric as delta_vnd,
-    file_name as source_file,
-    error_sheet as source_sheet,
-    error_row as source_row,
-    concat_ws(' — ', error_code, error_message,
-        nullif(concat_ws(' ', error_sheet, error_row::text, error_column), '')) as detail
-from quarantined
+{{ quarantined_file_rows('NTP-C02') }}
 
 union all
 
