@@ -65,6 +65,8 @@ def _zip_bomb(path: Path, template: Path) -> None:
 
 def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[str, str]]:
     """Write the corpus into the first month's folder; return broken_files.csv rows (truth rows appended)."""
+    from generator.api import TRUTH_HEADER  # the api module imports this one
+
     d = months[0]
     folder = out / d.strftime("%Y-%m")
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,25 +104,7 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
                 "description": desc,
             }
         )
-        truth = dict.fromkeys(
-            (
-                "rule_id",
-                "period",
-                "province_code",
-                "component_key",
-                "fund_source",
-                "capital_type",
-                "plan_block",
-                "measure",
-                "province_value_vnd",
-                "treasury_value_vnd",
-                "expected_vnd",
-                "delta_vnd",
-                "file",
-                "note",
-            ),
-            "",
-        )
+        truth = dict.fromkeys(TRUTH_HEADER, "")
         truth.update(
             rule_id=rule, period=label, province_code=province, file=f"{label}/{name}", note=f"{err}: {desc}"
         )
