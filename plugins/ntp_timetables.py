@@ -28,6 +28,11 @@ def _next_month(start: DateTime) -> DateTime:
     return start.add(months=1)
 
 
+def _utcnow() -> DateTime:
+    """The current instant (one place, so tests can pin the clock)."""
+    return DateTime.utcnow().replace(tzinfo=UTC)
+
+
 class MonthlyReportTimetable(Timetable):
     """Data interval = one calendar month; run on day `schedule_day` of the next month at `hour` UTC."""
 
@@ -95,7 +100,7 @@ class MonthlyReportTimetable(Timetable):
                 start = _next_month(start)
         if not restriction.catchup:
             # Without catch-up, start at the latest month whose run is already due (or the next one).
-            now = DateTime.utcnow().replace(tzinfo=UTC)
+            now = _utcnow()
             latest_due = _month_start(now).subtract(months=1)
             if self.run_after_for(latest_due) > now:
                 latest_due = latest_due.subtract(months=1)

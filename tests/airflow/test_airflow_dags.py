@@ -115,15 +115,28 @@ def test_timetable_one_run_per_month_on_the_schedule_day() -> None:
     assert mid is None
 
 
-def test_timetable_catchup_off_starts_at_the_month_due(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow.timetables.base import TimeRestriction
-    from ntp_timetables import MonthlyReportTimetable
+@pytest.mark.parametrize(
+    ("now", "due_month"),
+    [
+        # Hand-computed: with schedule_day=5 at 01:00 UTC, month M is due on the 5th of M+1 at 01:00.
+        ((2026, 12, 10), (2026, 11)),  # November's run (due 5 Dec) is due; a 30-day month
+        ((2026, 12, 3), (2026, 10)),  # November's run is not due yet: October's
+        ((2027, 3, 5, 1), (2027, 2)),  # exactly at the due instant: February, a 28-day month
+        ((2028, 3, 6), (2028, 2)),  # leap February, 29 days
+        ((2027, 1, 20), (2026, 12)),  # across the year end
+    ],
+)
+def test_timetable_catchup_off_starts_at_the_month_due(monkeypatch: pytest.MonkeyPatch, now: tuple,
+                                                         due_month: tuple) -> None:
+    import ntp_timetables
+    from airflow.timetables.base import DataInterval, TimeRestriction
 
-    info = MonthlyReportTimetable(schedule_day=5).next_dagrun_info(
+    monkeypatch.setattr(ntp_timetables, "_utcnow", lambda: _utc(*now))
+    info = ntp_timetables.MonthlyReportTimetable(schedule_day=5).next_dagrun_info(
         last_automated_data_interval=None, restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=False))
-    now = datetime.now(UTC)
-    assert info.run_after >= _utc(now.year, now.month, 1).subtract(months=1)
-    assert info.data_interval.end - info.data_interval.start >= _utc(2024, 2, 1) - _utc(2024, 1, 1)
+    start = _utc(*due_month, 1)
+    assert info.data_interval == DataInterval(start, start.add(months=1))
+    assert info.run_after == start.add(months=1).add(days=4, hours=1)
 
 
 def test_timetable_manual_runs_and_serialization() -> None:
