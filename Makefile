@@ -17,7 +17,7 @@ export PATH := $(dir $(UV)):$(PATH)
 help:
 	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
 	@echo "make test   - the test suite (real PostgreSQL, dbt, Airflow, GX, SMTP)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make bench  - the benchmarks at a size that finishes in minutes (BENCH_SIZE=--full: national scale)"
 
 $(UV):
@@ -47,6 +47,7 @@ test: env
 
 lint: env
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # make bench: every benchmark at the small size (minutes in all); make bench BENCH_SIZE=--full: national scale
 BENCH_SIZE ?= --quick

@@ -50,14 +50,11 @@ def progress_svg(
         parts.append(f"<text x='{LEFT - 6}' y='{y + 3:.1f}' text-anchor='end' fill='#6b7280'>{pct}%</text>")
     for m in range(MONTHS + 1):
         x = _x(m)
-        parts.append(
-            f"<line x1='{x:.1f}' y1='{H - BOTTOM}' x2='{x:.1f}' y2='{H - BOTTOM + 4}' stroke='#9ca3af'/>"
-        )
+        parts.append(f"<line x1='{x:.1f}' y1='{H - BOTTOM}' x2='{x:.1f}' y2='{H - BOTTOM + 4}' stroke='#9ca3af'/>")
         if m < MONTHS:
             label = str(m % 12 + 1)
             parts.append(
-                f"<text x='{_x(m + 0.5):.1f}' y='{H - BOTTOM + 14}' text-anchor='middle' "
-                f"fill='#6b7280'>{label}</text>"
+                f"<text x='{_x(m + 0.5):.1f}' y='{H - BOTTOM + 14}' text-anchor='middle' fill='#6b7280'>{label}</text>"
             )
     parts.append(
         f"<text x='{(LEFT + W - RIGHT) / 2:.1f}' y='{H - 4}' text-anchor='middle' fill='#374151'>"
@@ -94,8 +91,7 @@ def progress_svg(
                 )
             last_m, last_p = max(points)
             parts.append(
-                f"<text x='{_x(last_m) + 4:.1f}' y='{_y(last_p, top_pct) - 4:.1f}' fill='{colour}'>"
-                f"{last_p:.1f}%</text>"
+                f"<text x='{_x(last_m) + 4:.1f}' y='{_y(last_p, top_pct) - 4:.1f}' fill='{colour}'>{last_p:.1f}%</text>"
             )
         parts.append(f"<rect x='{legend_x}' y='{TOP - 30}' width='10' height='3' fill='{colour}'/>")
         parts.append(f"<text x='{legend_x + 14}' y='{TOP - 26}' fill='#374151'>{escape(labels[name])}</text>")

@@ -68,9 +68,7 @@ def smtp_settings() -> dict | None:
     }
 
 
-def send_email(
-    subject: str, html_body: str, attachments: list[Path], cfg: dict, *, text_body: str = ""
-) -> None:
+def send_email(subject: str, html_body: str, attachments: list[Path], cfg: dict, *, text_body: str = "") -> None:
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = cfg["sender"]
@@ -79,9 +77,7 @@ def send_email(
     msg.add_alternative(html_body, subtype="html")
     for path in attachments:
         if path.suffix == ".csv":
-            msg.add_attachment(
-                path.read_text(encoding="utf-8"), subtype="csv", charset="utf-8", filename=path.name
-            )
+            msg.add_attachment(path.read_text(encoding="utf-8"), subtype="csv", charset="utf-8", filename=path.name)
         else:
             msg.add_attachment(path.read_bytes(), maintype="application", subtype="json", filename=path.name)
     with smtplib.SMTP(cfg["host"], cfg["port"], timeout=30) as smtp:

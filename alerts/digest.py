@@ -115,9 +115,7 @@ def _progress(conn, period: date, provinces: list[str]) -> dict[str, dict]:
            order by deadline_date""",
         {"y": period.year},
     ).fetchall()
-    marks = [
-        (kind if kind != "carryover_disbursement" else f"carryover:{year}", d) for kind, year, d in deadlines
-    ]
+    marks = [(kind if kind != "carryover_disbursement" else f"carryover:{year}", d) for kind, year, d in deadlines]
     out: dict[str, dict] = {
         code: {"series": {"province": [], "treasury": []}, "deadlines": marks} for code in provinces
     }
@@ -157,9 +155,7 @@ def build(period_text: str, *, language: str | None = None) -> tuple[AlertOutcom
     outcome = AlertOutcome(out_dir / "alert.html", out_dir / "findings.csv", out_dir / "alert.json")
     outcome.csv_path.write_text(findings_csv(findings), encoding="utf-8")
     public = {k: v for k, v in digest.items() if k not in ("province_names", "progress")}
-    outcome.json_path.write_text(
-        json.dumps(public, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-    )
+    outcome.json_path.write_text(json.dumps(public, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     outcome.html_path.write_text(render.html(digest, lang), encoding="utf-8")
     return outcome, digest
 

@@ -124,9 +124,7 @@ def texts(language: str) -> dict[str, str]:
 def _vnd(value) -> str:
     if value is None or value == "":
         return ""
-    if isinstance(value, float) or (
-        hasattr(value, "to_integral_value") and value != value.to_integral_value()
-    ):
+    if isinstance(value, float) or (hasattr(value, "to_integral_value") and value != value.to_integral_value()):
         return f"{float(value):,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
     return f"{int(value):,}".replace(",", ".")
 
@@ -217,9 +215,7 @@ def html(digest: dict, language: str = "vi") -> str:
     ]
     parts.append(_table([t["severity"], t["new"], t["persisting"], t["resolved"]], rows))
     parts.append(f"<h2>{escape(t['national'])}</h2>")
-    parts.append(
-        _table([t["program"], t["plan"], t["allocated"], t["disbursed"], t["rate"]], _program_rows(h))
-    )
+    parts.append(_table([t["program"], t["plan"], t["allocated"], t["disbursed"], t["rate"]], _program_rows(h)))
     if digest["quarantined"]:
         parts.append(f"<h2>{escape(t['quarantined_files'])}</h2>")
         parts.append(
@@ -241,9 +237,7 @@ def html(digest: dict, language: str = "vi") -> str:
         by_province.setdefault(f["province_code"] or "—", []).append(f)
     names = digest.get("province_names", {})
     # provinces that only miss a report: one compact table instead of a section each
-    missing_only = sorted(
-        code for code, items in by_province.items() if all(f["rule_id"] == "NTP-C01" for f in items)
-    )
+    missing_only = sorted(code for code, items in by_province.items() if all(f["rule_id"] == "NTP-C01" for f in items))
     if missing_only:
         parts.append(f"<h2>{escape(t['missing'])} ({len(missing_only)})</h2>")
         parts.append(
@@ -253,9 +247,7 @@ def html(digest: dict, language: str = "vi") -> str:
                     [
                         f"{code} {names.get(code, '')}",
                         ", ".join(t.get(f["measure"], f["measure"]) for f in by_province[code]),
-                        ", ".join(
-                            sorted({t.get("status_" + f["status"], f["status"]) for f in by_province[code]})
-                        ),
+                        ", ".join(sorted({t.get("status_" + f["status"], f["status"]) for f in by_province[code]})),
                     ]
                     for code in missing_only
                 ],

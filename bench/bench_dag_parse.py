@@ -74,16 +74,18 @@ print(json.dumps(out))
 
 def child_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "NTP_DATA_DIR": str(home / "data"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "PYTHONWARNINGS": "ignore",
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "NTP_DATA_DIR": str(home / "data"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
     # No warehouse reachable: a parse that tried to connect would be counted (and fail).
     for key in ("WAREHOUSE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"):
         env.pop(key, None)
@@ -91,8 +93,7 @@ def child_env(home: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(parser, runs=5)  # --quick: 3 runs; --full: the same as the default (no data size)
     args = parser.parse_args()
     if args.quick:
@@ -111,8 +112,9 @@ def main() -> None:
         env = child_env(Path(tmp))
         for _ in range(args.runs):
             t = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-c", CHILD, *files], env=env, cwd=ROOT,
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", CHILD, *files], env=env, cwd=ROOT, capture_output=True, text=True
+            )
             walls.append(time.perf_counter() - t)
             if proc.returncode != 0:
                 sys.exit(f"parse process failed:\n{proc.stderr[-3000:]}")
@@ -132,8 +134,7 @@ def main() -> None:
         args,
         [
             target("P4", "dags/ parse s (median)", folder, f"<= {TARGET_S}", folder <= TARGET_S),
-            target("P4", "database + dbt calls at parse", db_calls + dbt_calls, "0",
-                   db_calls + dbt_calls == 0),
+            target("P4", "database + dbt calls at parse", db_calls + dbt_calls, "0", db_calls + dbt_calls == 0),
         ],
         [(f, medians[f], tasks.get(f, "")) for f in files] + [("dags/ (all files)", folder, "")],
         ("DAG file", "parse s (median)", "tasks"),

@@ -30,9 +30,11 @@ from benchlib import add_common_args, emit, p95  # noqa: E402
 from benchlib import target as goal  # noqa: E402
 
 DBT_DIR = ROOT / "dbt_project"
-STAR = ("int_province_figures__current int_treasury_figures__by_plan_year int_treasury_figures__by_key "
-        "fct_ntp_monthly fct_reconciliation mart_disbursement_progress mart_disbursement_progress__merged "
-        "mart_disbursement_regional mart_disbursement_national")
+STAR = (
+    "int_province_figures__current int_treasury_figures__by_plan_year int_treasury_figures__by_key "
+    "fct_ntp_monthly fct_reconciliation mart_disbursement_progress mart_disbursement_progress__merged "
+    "mart_disbursement_regional mart_disbursement_national"
+)
 INCREMENTAL = set(STAR.split())
 LAST = "2025-12"
 
@@ -101,9 +103,23 @@ BI_QUERIES = {
 
 def dbt(env: dict, target: Path, *args: str) -> tuple[float, dict]:
     t0 = time.perf_counter()
-    proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(DBT_DIR),
-                           "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-                           "--log-path", str(target / "logs")], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
@@ -146,8 +162,9 @@ def main() -> None:
 
         def populate(first: str) -> int:
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("truncate raw.province_report_cells, raw.treasury_lines, audit.files "
-                             "restart identity cascade")
+                conn.execute(
+                    "truncate raw.province_report_cells, raw.treasury_lines, audit.files restart identity cascade"
+                )
                 for statement in POPULATE.split(";"):
                     if statement.strip():
                         conn.execute(statement, {"first": first, "last": last, "lines": lines})
@@ -158,8 +175,7 @@ def main() -> None:
             dbt(env, target, "build", "--select", STAR)  # full rebuild of the history
             walls, models = [], []
             for _ in range(args.runs):
-                wall, per_model = dbt(env, target, "build", "--select", STAR,
-                                      "--vars", f"{{period: '{LAST}'}}")
+                wall, per_model = dbt(env, target, "build", "--select", STAR, "--vars", f"{{period: '{LAST}'}}")
                 walls.append(wall)
                 models.append(sum(t for name, t in per_model.items() if name in INCREMENTAL))
             return walls, models
@@ -187,10 +203,14 @@ def main() -> None:
             "dbt_star",
             args,
             [
-                goal("P3", f"incremental build wall, {args.months} months / 1 month", round(wn / w1, 2),
-                     "<= 1.5", wn / w1 <= 1.5),
-                goal("P6", f"BI query p95 ms at {args.months} months (worst of 3)", worst, "<= 200",
-                     worst <= 200),
+                goal(
+                    "P3",
+                    f"incremental build wall, {args.months} months / 1 month",
+                    round(wn / w1, 2),
+                    "<= 1.5",
+                    wn / w1 <= 1.5,
+                ),
+                goal("P6", f"BI query p95 ms at {args.months} months (worst of 3)", worst, "<= 200", worst <= 200),
             ],
             [
                 ("P3 wall of the dbt command s", round(w1, 2), round(wn, 2), round(wn / w1, 2)),

@@ -33,9 +33,7 @@ from benchlib import add_common_args, emit, median, target  # noqa: E402
 
 TARGET_MIN = 3.0
 NATIONAL_LINES_PER_KEY = 26
-_EVENT = re.compile(
-    r"^(\S+Z) .*\[DAG TEST\] (starting|end task) task_id=([\w.]+) map_index=(-?\d+)"
-)
+_EVENT = re.compile(r"^(\S+Z) .*\[DAG TEST\] (starting|end task) task_id=([\w.]+) map_index=(-?\d+)")
 
 
 def stage_of(task_id: str) -> str:
@@ -91,7 +89,10 @@ def one_run(scale: float, inbox: Path, work: Path, i: int) -> dict:
     t = time.perf_counter()
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ntp"), "run", "--period", "2024-03", "--inbox", str(inbox)],
-        env=env, cwd=ROOT, capture_output=True, text=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - t
     if proc.returncode != 0:
@@ -100,8 +101,9 @@ def one_run(scale: float, inbox: Path, work: Path, i: int) -> dict:
     m = re.search(r"files:\s+(\d+) loaded, (\d+) quarantined", proc.stdout)
     if m:
         res["files_loaded"], res["files_quarantined"] = int(m.group(1)), int(m.group(2))
-    subprocess.run([str(Path(sys.executable).parent / "ntp"), "warehouse", "down"], env=env, cwd=ROOT,
-                   capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "ntp"), "warehouse", "down"], env=env, cwd=ROOT, capture_output=True
+    )
     shutil.rmtree(data, ignore_errors=True)
     return res
 
@@ -112,8 +114,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the generated inboxes")
     add_common_args(ap, runs=1)
     args = ap.parse_args()
-    scales = [float(s) for s in (args.scales or ("0.1" if args.quick else "0.1,1,5" if args.full else "1"))
-              .split(",")]
+    scales = [float(s) for s in (args.scales or ("0.1" if args.quick else "0.1,1,5" if args.full else "1")).split(",")]
     from generator import generate
 
     work = Path(tempfile.mkdtemp(prefix="bench-p5-"))
@@ -124,23 +125,42 @@ def main() -> None:
             inbox = work / f"inbox-{scale}"
             per_key = max(1, round(NATIONAL_LINES_PER_KEY * scale))
             t = time.perf_counter()
-            generate(inbox, [date(2024, 3, 1)], provinces="all",
-                     scale="national" if scale == 1 else per_key, treasury="national")
+            generate(
+                inbox,
+                [date(2024, 3, 1)],
+                provinces="all",
+                scale="national" if scale == 1 else per_key,
+                treasury="national",
+            )
             gen_s = time.perf_counter() - t
             lines = treasury_lines(inbox)
             runs = [one_run(scale, inbox, work, i) for i in range(args.runs)]
-            med = {k: median([r[k] for r in runs if isinstance(r.get(k), int | float)])
-                   for k in runs[0] if isinstance(runs[0][k], int | float)}
+            med = {
+                k: median([r[k] for r in runs if isinstance(r.get(k), int | float)])
+                for k in runs[0]
+                if isinstance(runs[0][k], int | float)
+            }
             med = {k: round(v, 1) for k, v in med.items()}
             med["treasury_lines"] = lines
-            med["treasury_lines_per_s_ingestion"] = round(lines / med["ingestion_s"]) if med.get(
-                "ingestion_s") else None
+            med["treasury_lines_per_s_ingestion"] = (
+                round(lines / med["ingestion_s"]) if med.get("ingestion_s") else None
+            )
             med["generate_s"] = round(gen_s, 1)
             med["runs_wall_s"] = [r["wall_s"] for r in runs]
             results[f"{scale:g}x"] = med
-            rows.append((f"{scale:g}×", f"{lines:,}", med["wall_s"], med.get("dag_wall_s"),
-                         med.get("ingestion_s"), med.get("gx_s"), med.get("dbt_s"), med.get("dbt_tasks"),
-                         med.get("alert_s")))
+            rows.append(
+                (
+                    f"{scale:g}×",
+                    f"{lines:,}",
+                    med["wall_s"],
+                    med.get("dag_wall_s"),
+                    med.get("ingestion_s"),
+                    med.get("gx_s"),
+                    med.get("dbt_s"),
+                    med.get("dbt_tasks"),
+                    med.get("alert_s"),
+                )
+            )
             if not args.keep:
                 shutil.rmtree(inbox, ignore_errors=True)
     finally:
@@ -150,12 +170,27 @@ def main() -> None:
     targets = []
     if national:
         minutes = round(national["wall_s"] / 60, 2)
-        targets.append(target("P5", "ntp run wall, national month (min)", minutes, f"<= {TARGET_MIN}",
-                              minutes <= TARGET_MIN))
-    emit("e2e_month", args, targets, rows,
-         ("scale", "Treasury lines", "ntp run wall s", "DAG wall s", "ingestion s", "GX s", "dbt s",
-          "dbt tasks", "alert s"),
-         scales=results)
+        targets.append(
+            target("P5", "ntp run wall, national month (min)", minutes, f"<= {TARGET_MIN}", minutes <= TARGET_MIN)
+        )
+    emit(
+        "e2e_month",
+        args,
+        targets,
+        rows,
+        (
+            "scale",
+            "Treasury lines",
+            "ntp run wall s",
+            "DAG wall s",
+            "ingestion s",
+            "GX s",
+            "dbt s",
+            "dbt tasks",
+            "alert s",
+        ),
+        scales=results,
+    )
 
 
 if __name__ == "__main__":

@@ -118,9 +118,7 @@ def main() -> None:
         write_extract(warm, 1000)
         ingest_file(warm, warehouse_url=url, run_period=date(2024, 3, 1), settings=settings)
         with warehouse.connect(url, autocommit=True) as conn:
-            conn.execute(
-                f"create table if not exists public.bench_copy ({', '.join(c + ' text' for c in cols)})"
-            )
+            conn.execute(f"create table if not exists public.bench_copy ({', '.join(c + ' text' for c in cols)})")
         measured = {n: measure(n) for n in dict.fromkeys(sizes)}
         # pandas baseline on a subset (it is ~20x slower), rows/s
         import pandas as pd
@@ -134,9 +132,7 @@ def main() -> None:
         for _ in range(max(1, args.runs - 1)):
             t = time.perf_counter()
             df = pd.read_csv(sub, dtype=str)
-            df.to_sql(
-                "bench_pandas", engine, schema="public", if_exists="replace", index=False, chunksize=10_000
-            )
+            df.to_sql("bench_pandas", engine, schema="public", if_exists="replace", index=False, chunksize=10_000)
             pandas_t.append(time.perf_counter() - t)
         engine.dispose()
         pandas_rps = pandas_n / median(pandas_t)
@@ -156,10 +152,18 @@ def main() -> None:
                 "ingest_s": [round(x, 3) for x in ot],
                 "client_peak_rss_mb_after": round(rss, 1),
             }
-            rows.append((f"{n:,}", f"{n / NATIONAL_LINES:.2f}×", round(median(ot), 2), f"{o_rps:,.0f}",
-                         f"{c_rps:,.0f}", round(o_rps / c_rps, 2), round(rss)))
-        rows.append((f"{pandas_n:,} (pandas)", "", round(median(pandas_t), 2), f"{pandas_rps:,.0f}", "",
-                     "", ""))
+            rows.append(
+                (
+                    f"{n:,}",
+                    f"{n / NATIONAL_LINES:.2f}×",
+                    round(median(ot), 2),
+                    f"{o_rps:,.0f}",
+                    f"{c_rps:,.0f}",
+                    round(o_rps / c_rps, 2),
+                    round(rss),
+                )
+            )
+        rows.append((f"{pandas_n:,} (pandas)", "", round(median(pandas_t), 2), f"{pandas_rps:,.0f}", "", "", ""))
         r_copy, r_pandas = round(ours_rps / copy_rps, 3), round(ours_rps / pandas_rps, 1)
         emit(
             "ingest_treasury",
@@ -169,8 +173,15 @@ def main() -> None:
                 target("P1", "ratio to pandas to_sql", r_pandas, ">= 10", r_pandas >= 10),
             ],
             rows,
-            ("lines", "× national", "ours s (median)", "ours rows/s", "raw COPY rows/s", "ratio to COPY",
-             "peak RSS MB (client, so far)"),
+            (
+                "lines",
+                "× national",
+                "ours s (median)",
+                "ours rows/s",
+                "raw COPY rows/s",
+                "ratio to COPY",
+                "peak RSS MB (client, so far)",
+            ),
             id="P1",
             lines=lines,
             raw_copy_rows_s=round(copy_rps),

@@ -64,8 +64,14 @@ def target(pid: str, measure: str, value: float, goal: str, met: bool) -> dict[s
     return {"id": pid, "measure": measure, "value": value, "target": goal, "met": bool(met)}
 
 
-def emit(bench: str, args: argparse.Namespace, targets: list[dict[str, Any]], rows: list[Sequence[Any]],
-         header: Sequence[str], **figures: Any) -> None:
+def emit(
+    bench: str,
+    args: argparse.Namespace,
+    targets: list[dict[str, Any]],
+    rows: list[Sequence[Any]],
+    header: Sequence[str],
+    **figures: Any,
+) -> None:
     """Print the Markdown table, then the JSON line (always last)."""
     print()
     print("| " + " | ".join(header) + " |")

@@ -44,8 +44,7 @@ backfills do (one run per month, its period explicit).
     max_active_runs=1,
     tags=["ntp", "inbox"],
     doc_md=DOC,
-    params={"inbox": Param(None, type=["null", "string"],
-                           description="Inbox folder (default $NTP_INBOX_DIR)")},
+    params={"inbox": Param(None, type=["null", "string"], description="Inbox folder (default $NTP_INBOX_DIR)")},
     default_args={"owner": "ntp-data-engineering", "retries": 1, "retry_delay": timedelta(seconds=30)},
 )
 def ntp_inbox_watch():
@@ -85,8 +84,12 @@ def ntp_inbox_watch():
 
         url = warehouse.url()
         with warehouse.connect(url) as conn:
-            known = {r[0] for r in conn.execute("select sha256 from audit.files where sha256 = any(%s)",
-                                                (sorted(set(hashes.values())),)).fetchall()}
+            known = {
+                r[0]
+                for r in conn.execute(
+                    "select sha256 from audit.files where sha256 = any(%s)", (sorted(set(hashes.values())),)
+                ).fetchall()
+            }
         new = [p for p in files if hashes[p] not in known]
 
         now = datetime.now()
@@ -100,8 +103,9 @@ def ntp_inbox_watch():
         requests = []
         for month, shas in sorted(months.items()):
             digest = hashlib.sha256("".join(sorted(shas)).encode()).hexdigest()[:12]
-            requests.append({"conf": {"period": month, "inbox": str(inbox)},
-                             "trigger_run_id": f"inbox__{month}__{digest}"})
+            requests.append(
+                {"conf": {"period": month, "inbox": str(inbox)}, "trigger_run_id": f"inbox__{month}__{digest}"}
+            )
         print(f"{len(new)} new file(s) in {inbox}; months to (re)process: {', '.join(months) or 'none'}")
         return requests
 

@@ -60,10 +60,8 @@ def _on_failure(context) -> None:
     tags=["ntp", "monthly", "dbt"],
     doc_md=DOC,
     params={
-        "period": Param(None, type=["null", "string"],
-                        description="Report month YYYY-MM (default: the data interval)"),
-        "inbox": Param(None, type=["null", "string"],
-                       description="Inbox folder (default $NTP_DATA_DIR/inbox)"),
+        "period": Param(None, type=["null", "string"], description="Report month YYYY-MM (default: the data interval)"),
+        "inbox": Param(None, type=["null", "string"], description="Inbox folder (default $NTP_DATA_DIR/inbox)"),
         "force_alert": Param(False, type="boolean", description="Send the alert again even if already sent"),
     },
     default_args={
@@ -111,10 +109,12 @@ def ntp_monthly():
         print(f"{len(files)} file(s) for {period} in {inbox}")
         return [str(f) for f in files]
 
-    @task(map_index_template="{{ task.op_kwargs['path'] }}",
-          doc_md="One delivered file (mapped: one task per file of the month): archived by SHA-256, parsed, "
-                 "validated and loaded in one transaction, or quarantined with an error naming file, sheet, "
-                 "row, column and reason. Re-delivering the same file is a no-op, so a retry is safe.")
+    @task(
+        map_index_template="{{ task.op_kwargs['path'] }}",
+        doc_md="One delivered file (mapped: one task per file of the month): archived by SHA-256, parsed, "
+        "validated and loaded in one transaction, or quarantined with an error naming file, sheet, "
+        "row, column and reason. Re-delivering the same file is a no-op, so a retry is safe.",
+    )
     def ingest_file(path: str, period: str) -> dict:
         """Load one delivered file atomically, or quarantine it with a precise error."""
         from dataclasses import asdict
@@ -124,8 +124,10 @@ def ntp_monthly():
         from ntp.periods import parse_period
 
         result = ingest(Path(path), warehouse_url=warehouse.url(), run_period=parse_period(period))
-        print(f"{result.status}: {path} ({result.row_count} rows)"
-              + (f" — {result.error_message}" if result.error_message else ""))
+        print(
+            f"{result.status}: {path} ({result.row_count} rows)"
+            + (f" — {result.error_message}" if result.error_message else "")
+        )
         return asdict(result)
 
     @task(trigger_rule="all_done")

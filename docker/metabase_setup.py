@@ -23,8 +23,12 @@ DB_NAME = "NTP warehouse (marts)"
 
 
 def call(method: str, path: str, body: dict | None = None, session: str | None = None) -> dict:
-    req = urllib.request.Request(MB + path, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        MB + path,
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json"},
+    )
     if session:
         req.add_header("X-Metabase-Session", session)
     with urllib.request.urlopen(req, timeout=60) as resp:
@@ -36,8 +40,9 @@ def ensure_bi_role() -> None:
     password = os.environ["NTP_BI_PASSWORD"]
     with psycopg.connect(autocommit=True) as conn:  # PG* variables
         if not conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone():
-            conn.execute(sql.SQL("create role {} login password {}").format(
-                sql.Identifier(BI_ROLE), sql.Literal(password)))
+            conn.execute(
+                sql.SQL("create role {} login password {}").format(sql.Identifier(BI_ROLE), sql.Literal(password))
+            )
             print(f"created role {BI_ROLE}")
 
 
@@ -66,12 +71,21 @@ def main() -> int:
     props = call("GET", "/api/session/properties")
     email, password = os.environ["MB_ADMIN_EMAIL"], os.environ["MB_ADMIN_PASSWORD"]
     if not props.get("has-user-setup"):
-        call("POST", "/api/setup", {
-            "token": props["setup-token"],
-            "user": {"email": email, "password": password, "first_name": "NTP", "last_name": "Admin",
-                     "site_name": "NTP warehouse"},
-            "prefs": {"site_name": "NTP warehouse", "allow_tracking": False},
-        })
+        call(
+            "POST",
+            "/api/setup",
+            {
+                "token": props["setup-token"],
+                "user": {
+                    "email": email,
+                    "password": password,
+                    "first_name": "NTP",
+                    "last_name": "Admin",
+                    "site_name": "NTP warehouse",
+                },
+                "prefs": {"site_name": "NTP warehouse", "allow_tracking": False},
+            },
+        )
         print(f"Metabase admin {email} created")
     session = call("POST", "/api/session", {"username": email, "password": password})["id"]
     existing = call("GET", "/api/database", session=session)
@@ -79,8 +93,7 @@ def main() -> int:
     if DB_NAME in names:
         print(f"Metabase already has '{DB_NAME}'")
         return 0
-    call("POST", "/api/database", {"engine": "postgres", "name": DB_NAME, "details": details},
-         session=session)
+    call("POST", "/api/database", {"engine": "postgres", "name": DB_NAME, "details": details}, session=session)
     print(f"Metabase connected to the warehouse as {BI_ROLE} (schema marts)")
     return 0
 

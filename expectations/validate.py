@@ -126,9 +126,7 @@ def validate_file_batch(file_id: int, warehouse_url: str) -> BatchValidation:
         rows = []
         for result in outcome.results:
             name, severity, ok, observed, details = _describe(result)
-            rows.append(
-                (file_id, spec["name"], name, ok, severity, observed, json.dumps(details, default=str))
-            )
+            rows.append((file_id, spec["name"], name, ok, severity, observed, json.dumps(details, default=str)))
             if not ok:
                 failures.append({"expectation": name, "severity": severity, "observed": observed, **details})
         with conn.transaction():

@@ -205,9 +205,7 @@ def generate(
             )
             states.append(state)
             if progress:
-                progress(
-                    f"{d:%Y-%m}: {len(state.reports)} workbooks, {len(state.treasury)} Treasury extracts"
-                )
+                progress(f"{d:%Y-%m}: {len(state.reports)} workbooks, {len(state.treasury)} Treasury extracts")
     extra = [r for b in books for r in b.truth_rows(states)] + result.ground_truth_extra
     result.ground_truth = truth.ground_truth(states, extra)
     if broken:
@@ -300,9 +298,7 @@ def _write_month(
     ents = fig.province.entities
     for code in expected:
         prov = reporting_province(code, d)
-        rep = assemble(
-            fig.province, code, d, report_date(seed, d, code), decimals_for(seed, d.year, code), prov
-        )
+        rep = assemble(fig.province, code, d, report_date(seed, d, code), decimals_for(seed, d.year, code), prov)
         rep.file_name = workbook_name(code, prov.short_name, d)
         rng = np.random.default_rng([seed & 0xFFFFFFFF, d.year, d.month, int(code), 8])
         style = workbook_style(rng, messy)
@@ -339,9 +335,7 @@ def _write_month(
         if book is not None:
             rows = rows + book.extra_lines(d, name, reporting)
         path = folder / f"KBNN_{name}_{d:%Y%m}.csv"
-        rng = np.random.default_rng(
-            [seed & 0xFFFFFFFF, d.year, d.month, 0 if name == "toanquoc" else int(name), 10]
-        )
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, d.year, d.month, 0 if name == "toanquoc" else int(name), 10])
         write_csv(path, HEADER, rows, csv_style(rng, messy), AMOUNT_COLS, rng)
         nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
         _mtime(path, datetime(nxt.year, nxt.month, 5, 7, 0))

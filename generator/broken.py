@@ -105,9 +105,7 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
             }
         )
         truth = dict.fromkeys(TRUTH_HEADER, "")
-        truth.update(
-            rule_id=rule, period=label, province_code=province, file=f"{label}/{name}", note=f"{err}: {desc}"
-        )
+        truth.update(rule_id=rule, period=label, province_code=province, file=f"{label}/{name}", note=f"{err}: {desc}")
         result.ground_truth.append(truth)
 
     def wb(style: Style | None = None, rep: ProvinceReport | None = None) -> Callable[[Path], None]:

@@ -43,8 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale",
         default="small",
         type=_scale,
-        help="small (1-3 Treasury lines per key), national (~300k lines a month) or N "
-        "(about N lines per key)",
+        help="small (1-3 Treasury lines per key), national (~300k lines a month) or N (about N lines per key)",
     )
     parser.add_argument("--seed", default=0, type=int, help="random seed (same seed, same bytes)")
     parser.add_argument(

@@ -62,9 +62,7 @@ def sheet(capital_type: str) -> Sheet:
     for c in comps:
         if c.parent_key is not None:
             if c.parent_key not in keys:
-                raise ValueError(
-                    f"{c.component_key}: parent {c.parent_key} lacks capital type {capital_type}"
-                )
+                raise ValueError(f"{c.component_key}: parent {c.parent_key} lacks capital type {capital_type}")
             children[c.parent_key].append(c.component_key)
     leaves = tuple(c.component_key for c in comps if not children[c.component_key])
     return Sheet(capital_type, comps, {k: tuple(v) for k, v in children.items()}, leaves)

@@ -121,15 +121,11 @@ def plant_year(
         elif kind == "tr":
             book.missing_treasury.add((d, code))
         elif kind == "c02wb":
-            book.rejected[(d, code)] = (
-                f"unknown component name '{UNKNOWN_COMPONENT[1]}' on Biểu 01b; file rejected"
-            )
+            book.rejected[(d, code)] = f"unknown component name '{UNKNOWN_COMPONENT[1]}' on Biểu 01b; file rejected"
         else:
             book.unknown_lines.add((d, code))
         book.planted.append((kind, d, code, ""))
-    n_keys = sum(
-        int((fig.province.plan[[ents.index(e) for e in members(c, d)]].sum(0) > 0).sum()) for d, c in pm
-    )
+    n_keys = sum(int((fig.province.plan[[ents.index(e) for e in members(c, d)]].sum(0) > 0).sum()) for d, c in pm)
     n_line = max(len(LINE_RULES), round(plant_rate * n_keys))
     used: set[tuple[int, int, int]] = set()
     planter = _Planter(fig, months, expected, rng, book, used, c_cells)

@@ -73,9 +73,7 @@ def rate(plan: int, disbursed: int) -> float | None:
     """Reported rate: current-year (NSTW + NSĐP) disbursed ÷ plan × 100, two decimals, half up."""
     if plan == 0:
         return None
-    return float(
-        (Decimal(int(disbursed)) * 100 / Decimal(int(plan))).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    )
+    return float((Decimal(int(disbursed)) * 100 / Decimal(int(plan))).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
 @dataclass

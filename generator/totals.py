@@ -68,9 +68,7 @@ def key_sums(
     return out
 
 
-def source_rows(
-    period: str, code: str, sums: dict[tuple[int, int, int, int], int], source: str
-) -> list[tuple]:
+def source_rows(period: str, code: str, sums: dict[tuple[int, int, int, int], int], source: str) -> list[tuple]:
     from generator.layout import slots
 
     sl = slots()

@@ -315,11 +315,7 @@ def plan_rows(year: int, plan_file: np.ndarray, entities: tuple[str, ...]) -> li
     sl = slots()
     agg: dict[tuple[str, int, int], int] = {}
     for ei, code in enumerate(entities):
-        target = (
-            next(p.successor_code for p in reference.provinces_63() if p.province_code == code)
-            if merged
-            else code
-        )
+        target = next(p.successor_code for p in reference.provinces_63() if p.province_code == code) if merged else code
         for si in range(len(sl)):
             for fi in range(len(FUNDS)):
                 v = int(plan_file[ei, si, fi])

@@ -118,9 +118,7 @@ def _prev_values(prev, code: str, d: date, kind: str) -> dict | None:
     if prev is None:
         return None
     codes = (
-        [p.province_code for p in reference.predecessors(code)]
-        if prev.period < reference.MERGER_DATE <= d
-        else [code]
+        [p.province_code for p in reference.predecessors(code)] if prev.period < reference.MERGER_DATE <= d else [code]
     )
     out: dict = {}
     for c in codes:
@@ -160,9 +158,7 @@ def check_month(state, prev) -> list[dict[str, str]]:
                     pv = [pvals.get((s, f, b, m), 0) for m in range(3)]
                     tv = [0, tr.get((s, f, b, 1), 0), tr.get((s, f, b, 2), 0)] if tr is not None else None
                     found.extend(
-                        _line_rules(
-                            d, code, s, f, b, rep is not None, pv, tv, pf, prev_p, prev_t, wb_file, tr_file
-                        )
+                        _line_rules(d, code, s, f, b, rep is not None, pv, tv, pf, prev_p, prev_t, wb_file, tr_file)
                     )
         if tr is not None:
             for (s, f, k), (alloc, cum) in sorted(state.treasury_by_year.get(code, {}).items()):
@@ -314,11 +310,7 @@ def _line_rules(
             )
         if b == B_CUR and pf is not None and abs(p_plan - pfv) > tolerance(p_plan, pfv):
             out.append(_row("NTP-A03", d, code, s, f, b, "plan_assigned", pv=p_plan, exp=pfv, file=wb_file))
-        if (
-            b == B_CUR
-            and (d.month, 31) > ALLOCATION_DEADLINE
-            and p_alloc < p_plan - tolerance(p_alloc, p_plan)
-        ):
+        if b == B_CUR and (d.month, 31) > ALLOCATION_DEADLINE and p_alloc < p_plan - tolerance(p_alloc, p_plan):
             out.append(_row("NTP-D01", d, code, s, f, b, "allocated", pv=p_alloc, exp=p_plan, file=wb_file))
         if b == B_CUR and d.month >= D03_FIRST_MONTH and p_plan > 0 and p_disb * 13 < d.month * p_plan:
             out.append(
@@ -543,14 +535,10 @@ def write_outputs(out, result) -> None:
     from generator.api import BROKEN_HEADER, TRUTH_HEADER, write_table
     from generator.totals import TOTALS_HEADER
 
-    write_table(
-        out / "ground_truth.csv", TRUTH_HEADER, ([r[h] for h in TRUTH_HEADER] for r in result.ground_truth)
-    )
+    write_table(out / "ground_truth.csv", TRUTH_HEADER, ([r[h] for h in TRUTH_HEADER] for r in result.ground_truth))
     write_table(out / "expected_totals.csv", TOTALS_HEADER, sorted(result.totals))
     if result.broken:
-        write_table(
-            out / "broken_files.csv", BROKEN_HEADER, ([r[h] for h in BROKEN_HEADER] for r in result.broken)
-        )
+        write_table(out / "broken_files.csv", BROKEN_HEADER, ([r[h] for h in BROKEN_HEADER] for r in result.broken))
 
 
 __all__ = ["ground_truth", "write_outputs", "reporting_province"]

@@ -26,9 +26,7 @@ TITLE = "BÁO CÁO TÌNH HÌNH PHÂN BỔ, GIẢI NGÂN VỐN CÁC CHƯƠNG TRÌ
 
 def period_line(period: date) -> str:
     last = _month_end(period)
-    return (
-        f"Tháng {period.month} năm {period.year} (Số liệu đến hết ngày {last.day}/{last.month}/{last.year})"
-    )
+    return f"Tháng {period.month} năm {period.year} (Số liệu đến hết ngày {last.day}/{last.month}/{last.year})"
 
 
 def _month_end(period: date) -> date:
@@ -49,9 +47,7 @@ def province_title(report: ProvinceReport, style: Style) -> str:
     if style.title_form == 1:
         return f"ỦY BAN NHÂN DÂN {kind} {name.upper()}"
     if style.title_form == 2:
-        return (
-            f"{kind} {name.upper()}" if not style.ascii_names else f"{strip_diacritics(kind)} {name.upper()}"
-        )
+        return f"{kind} {name.upper()}" if not style.ascii_names else f"{strip_diacritics(kind)} {name.upper()}"
     if style.title_form == 3:
         return name.upper()
     return f"UBND {kind} {name.upper()}"
@@ -78,9 +74,7 @@ def _formats(wb: xlsxwriter.Workbook, style: Style) -> dict[str, object]:
         "title": wb.add_format({"bold": True, "align": "center"}),
         "left": wb.add_format({"bold": True}),
         "italic": wb.add_format({"italic": True, "align": "center"}),
-        "head": wb.add_format(
-            {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1}
-        ),
+        "head": wb.add_format({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1}),
         "num": wb.add_format({"num_format": num, "border": 1}),
         "numb": wb.add_format({"num_format": num, "border": 1, "bold": True}),
         "text": wb.add_format({"border": 1, "text_wrap": True}),
@@ -94,9 +88,7 @@ def _txt(text: str, style: Style) -> str:
     return style.text(text)
 
 
-def _write_sheet(
-    wb: xlsxwriter.Workbook, fmt: dict, report: ProvinceReport, sh: SheetReport, style: Style
-) -> None:
+def _write_sheet(wb: xlsxwriter.Workbook, fmt: dict, report: ProvinceReport, sh: SheetReport, style: Style) -> None:
     ws = wb.add_worksheet(SHEET_NAMES[sh.capital_type])
     lay = sh.layout
     values = sh.values()
@@ -135,9 +127,7 @@ def _write_sheet(
         c0 = ncol_lead + 9 * b
         ws.merge_range(h0, c0, h0, c0 + 8, _txt(blocks[b], style), fmt["head"])
         for mi in range(3):
-            ws.merge_range(
-                h0 + 1, c0 + 3 * mi, h0 + 1, c0 + 3 * mi + 2, _txt(measures[mi], style), fmt["head"]
-            )
+            ws.merge_range(h0 + 1, c0 + 3 * mi, h0 + 1, c0 + 3 * mi + 2, _txt(measures[mi], style), fmt["head"])
             for fi in range(3):
                 ws.write(h0 + 2, c0 + 3 * mi + fi, _txt(funds[fi], style), fmt["head"])
     ws.merge_range(h0, last_col - 1, h0 + 2, last_col - 1, _txt(style.label("rate"), style), fmt["head"])

@@ -74,8 +74,7 @@ def _constant_defaults(conn: psycopg.Connection, file_id: int, period: date) -> 
     loader writes raw.treasury_lines, and dbt reads it after ingestion); otherwise the settings defaults
     serve, with the same result."""
     stmt = sql.SQL(
-        "alter table raw.treasury_lines alter column file_id set default {}, "
-        "alter column period set default {}::date"
+        "alter table raw.treasury_lines alter column file_id set default {}, alter column period set default {}::date"
     ).format(sql.Literal(file_id), sql.Literal(period.isoformat()))
     try:
         with conn.transaction():
@@ -290,4 +289,3 @@ def drop_duplicates(conn: psycopg.Connection, file_id: int) -> int:
         {"fid": file_id},
     )
     return cur.rowcount
-

@@ -64,6 +64,4 @@ def matcher() -> Matcher:
         by_code[c.treasury_code] = c
         by_name[fold(c.name_vi)].append(c)
         by_stripped[_strip_prefix(fold(c.name_vi))].append(c)
-    return Matcher(
-        by_code, {k: tuple(v) for k, v in by_name.items()}, {k: tuple(v) for k, v in by_stripped.items()}
-    )
+    return Matcher(by_code, {k: tuple(v) for k, v in by_name.items()}, {k: tuple(v) for k, v in by_stripped.items()})

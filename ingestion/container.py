@@ -43,9 +43,7 @@ def check_workbook(path: Path) -> None:
     if head.startswith(OLE_MAGIC):
         data = path.read_bytes()
         if ENCRYPTION_MARK in data:
-            raise RejectedFile(
-                "encrypted", "the workbook is password-protected (encrypted); send it unprotected"
-            )
+            raise RejectedFile("encrypted", "the workbook is password-protected (encrypted); send it unprotected")
         raise RejectedFile("not_a_workbook", "an old-format (.xls) or other OLE file, not an .xlsx workbook")
     if not head.startswith(ZIP_MAGIC):
         raise RejectedFile("not_a_workbook", "not an .xlsx workbook (no zip signature)")
@@ -72,14 +70,10 @@ def check_workbook(path: Path) -> None:
                         sheet=_sheet_of(zf, i.filename),
                     )
             if "xl/workbook.xml" not in names:
-                raise RejectedFile(
-                    "not_a_workbook", "a zip archive without xl/workbook.xml: not an .xlsx workbook"
-                )
+                raise RejectedFile("not_a_workbook", "a zip archive without xl/workbook.xml: not an .xlsx workbook")
             bad = zf.testzip() if size < 5 * 1024 * 1024 else None
             if bad:
-                raise RejectedFile(
-                    "corrupt_workbook", f"the workbook is corrupt (member {bad} fails its CRC)"
-                )
+                raise RejectedFile("corrupt_workbook", f"the workbook is corrupt (member {bad} fails its CRC)")
     except zipfile.BadZipFile as err:
         raise RejectedFile("corrupt_workbook", f"truncated or corrupt .xlsx file: {err}") from err
 

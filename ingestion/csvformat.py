@@ -61,9 +61,7 @@ def sniff_csv(path: Path) -> CsvFormat:
     encoding = _encoding(head[start:])
     nl = head.find(b"\n", start)
     if nl < 0 and size > HEAD_BYTES:
-        raise RejectedFile(
-            "bad_csv_header", "no line break in the first 64 KiB: not a line-oriented CSV", row=1
-        )
+        raise RejectedFile("bad_csv_header", "no line break in the first 64 KiB: not a line-oriented CSV", row=1)
     header_line = _decode(head[start : nl if nl >= 0 else len(head)], encoding).rstrip("\r")
     if not header_line.strip():
         raise RejectedFile(
@@ -78,8 +76,7 @@ def sniff_csv(path: Path) -> CsvFormat:
         found = f"{other}-separated" if other else "no separator"
         raise RejectedFile(
             "bad_csv_header",
-            f"the header line '{header_line[:80]}' has no recognised separator "
-            f"({found}; expected ',' or ';')",
+            f"the header line '{header_line[:80]}' has no recognised separator ({found}; expected ',' or ';')",
             row=1,
         )
     header = [column_name(h) for h in next(csv.reader([header_line], delimiter=delimiter))]
@@ -118,8 +115,6 @@ def _trailer(fmt: CsvFormat, tail: bytes, tail_start: int, header_nl: int) -> No
     if found:
         first_line = None  # line numbers are filled in by the loader, which counts lines
         for offset, line in reversed(found):
-            text = (
-                _decode(line, fmt.encoding) if fmt.encoding == "WIN1258" else line.decode("utf-8", "replace")
-            )
+            text = _decode(line, fmt.encoding) if fmt.encoding == "WIN1258" else line.decode("utf-8", "replace")
             fields = next(csv.reader(io.StringIO(text.strip("\r\n")), delimiter=fmt.delimiter), [])
             fmt.trailer.append((offset if first_line is None else first_line, fields))

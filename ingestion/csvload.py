@@ -95,9 +95,7 @@ def _amount(col: sql.Composable) -> sql.Composable:
 
 def _copy(conn: psycopg.Connection, path: Path, fmt: CsvFormat, staging: str) -> int:
     cols = [f"c{i}" for i in range(len(fmt.header))]
-    create = sql.SQL(
-        "create temp table {} (line bigint generated always as identity, {}) on commit drop"
-    ).format(
+    create = sql.SQL("create temp table {} (line bigint generated always as identity, {}) on commit drop").format(
         sql.Identifier(staging),
         sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in cols),
     )
@@ -154,8 +152,7 @@ def load_csv(
     if kind is None:
         raise RejectedFile(
             "bad_csv_header",
-            "the header names neither a Treasury extract nor a plan "
-            f"assignment: {', '.join(fmt.header)[:200]}",
+            f"the header names neither a Treasury extract nor a plan assignment: {', '.join(fmt.header)[:200]}",
             row=1,
         )
     wanted = TREASURY_COLUMNS if kind == "treasury_extract" else PLAN_COLUMNS
@@ -187,9 +184,7 @@ def load_csv(
     return _Loader(conn, fmt, kind, file_id, staging, n, today).run()
 
 
-def _bulk(
-    conn: psycopg.Connection, path: Path, fmt: CsvFormat, kind: str, file_id: int, today: date
-) -> CsvLoad | None:
+def _bulk(conn: psycopg.Connection, path: Path, fmt: CsvFormat, kind: str, file_id: int, today: date) -> CsvLoad | None:
     """The bulk path (ingestion.bulk) inside a savepoint; None when the staging path must run instead."""
     from ingestion import bulk
 
@@ -273,9 +268,7 @@ class _Loader:
         ).fetchall()
         if rows:
             self.n -= len(rows)
-            self.notes.append(
-                f"{len(rows)} total line(s) dropped (lines {', '.join(str(r[0] + 1) for r in rows)})"
-            )
+            self.notes.append(f"{len(rows)} total line(s) dropped (lines {', '.join(str(r[0] + 1) for r in rows)})")
 
     def lone_province(self) -> str | None:
         """The file's province when every line names the same valid `ma_tinh` (else none)."""
@@ -303,9 +296,7 @@ class _Loader:
             "unknown_period",
             "ky_bao_cao '{value}' is not a report month YYYYMM",
         )
-        lo, hi = self.conn.execute(
-            sql.SQL("select min({k}), max({k}) from {stg}").format(k=k, stg=self.stg)
-        ).fetchone()
+        lo, hi = self.conn.execute(sql.SQL("select min({k}), max({k}) from {stg}").format(k=k, stg=self.stg)).fetchone()
         if lo != hi:
             self.first_bad(
                 sql.SQL("{k} <> {lo}").format(k=k, lo=sql.Literal(lo)),
@@ -375,9 +366,7 @@ class _Loader:
         self.check_trailer()
         ma_tinh = self.pad("ma_tinh", 2, codes)
         self.ref_period = ref_period
-        unknown_prov = sql.SQL("not coalesce({m} = any({v}), false)").format(
-            m=ma_tinh, v=sql.Literal(sorted(codes))
-        )
+        unknown_prov = sql.SQL("not coalesce({m} = any({v}), false)").format(m=ma_tinh, v=sql.Literal(sorted(codes)))
         known = self.conn.execute(
             sql.SQL("select count(distinct {m}) filter (where not ({u})) from {stg}").format(
                 m=ma_tinh, u=unknown_prov, stg=self.stg
@@ -404,9 +393,7 @@ class _Loader:
         ).fetchone()
         province = lo if lo == hi else None
         ctmt = sorted({c.treasury_code for c in components()})
-        unknown_ctmt = sql.SQL("not coalesce({m} = any({v}), false)").format(
-            m=self.t("ma_ctmt"), v=sql.Literal(ctmt)
-        )
+        unknown_ctmt = sql.SQL("not coalesce({m} = any({v}), false)").format(m=self.t("ma_ctmt"), v=sql.Literal(ctmt))
         all_unknown = self.conn.execute(
             sql.SQL("select bool_and({u}) from {stg}").format(u=unknown_ctmt, stg=self.stg)
         ).fetchone()[0]
@@ -453,9 +440,9 @@ class _Loader:
             assert period is not None
             deferred.append(
                 (
-                    sql.SQL(
-                        "not coalesce(case when {y} ~ '^20[0-9]{{2}}$' then {y}::int <= {py} end, false)"
-                    ).format(y=year_sql, py=sql.Literal(period.year)),
+                    sql.SQL("not coalesce(case when {y} ~ '^20[0-9]{{2}}$' then {y}::int <= {py} end, false)").format(
+                        y=year_sql, py=sql.Literal(period.year)
+                    ),
                     "nam_kh",
                     "invalid_code",
                     f"nam_kh '{{value}}' is not a plan year up to {period.year}",
@@ -500,9 +487,7 @@ class _Loader:
         dupes = self.dedupe()
         try:  # fast path: plain casts; any bad value makes the statement fail and we look closer
             with self.conn.transaction():
-                count = self.insert(
-                    ma_tinh, nguon, loai, dupes, fast=True, year=period.year if period else None
-                )
+                count = self.insert(ma_tinh, nguon, loai, dupes, fast=True, year=period.year if period else None)
         except (psycopg.errors.DataError, psycopg.errors.IntegrityError):
             self.checks(deferred)  # raises RejectedFile naming the first bad line and column
             count = self.insert(ma_tinh, nguon, loai, dupes)
@@ -519,9 +504,7 @@ class _Loader:
             for name in AMOUNTS[self.kind]
         ]
 
-    def set_aside(
-        self, cond: sql.Composable, name: str, code: str, message: str, ma_tinh: sql.Composable
-    ) -> int:
+    def set_aside(self, cond: sql.Composable, name: str, code: str, message: str, ma_tinh: sql.Composable) -> int:
         """Move the lines matching `cond` to audit.rejected_lines (NTP-C02: they match no reference)."""
         pairs = sql.SQL(", ").join(
             sql.SQL("{}, {}").format(sql.Literal(h), self.col[h]) for h in self.fmt.header if h in self.col
@@ -548,17 +531,13 @@ class _Loader:
         if rows:
             self.conn.execute(sql.SQL("delete from {stg} where {cond}").format(stg=self.stg, cond=cond))
             self.n -= len(rows)
-            self.notes.append(
-                f"{len(rows)} line(s) with an unknown {name} set aside (audit.rejected_lines)"
-            )
+            self.notes.append(f"{len(rows)} line(s) with an unknown {name} set aside (audit.rejected_lines)")
         return len(rows)
 
     def dedupe(self) -> bool:
         cols = sql.SQL(", ").join(self.col[c] for c in self.fmt.header if c in self.col)
         distinct = self.conn.execute(
-            sql.SQL("select count(*) from (select 1 from {stg} group by {cols}) d").format(
-                stg=self.stg, cols=cols
-            )
+            sql.SQL("select count(*) from (select 1 from {stg} group by {cols}) d").format(stg=self.stg, cols=cols)
         ).fetchone()[0]
         if distinct == self.n:
             return False
@@ -616,8 +595,7 @@ class _Loader:
                     self.checks(self.amount_checks())  # an unparseable amount is named as such first
                     raise RejectedFile(
                         "total_mismatch",
-                        f"the total line says {name} = {int(digits):,} but the "
-                        f"lines sum to {int(expected or 0):,}",
+                        f"the total line says {name} = {int(digits):,} but the lines sum to {int(expected or 0):,}",
                         row=line,
                         column=name,
                     )
@@ -668,9 +646,7 @@ class _Loader:
                 loai=loai,
                 nam=nam,
                 dv=self.pad("ma_dvqhns", 7),
-                ten=sql.SQL(
-                    "normalize(btrim({}), nfc)" if self.fmt.encoding == "WIN1258" else "btrim({})"
-                ).format(ten),
+                ten=sql.SQL("normalize(btrim({}), nfc)" if self.fmt.encoding == "WIN1258" else "btrim({})").format(ten),
                 a1=amount("du_toan_giao"),
                 a2=amount("thanh_toan_trong_ky"),
                 a3=amount("luy_ke_thanh_toan"),

@@ -44,8 +44,7 @@ def identify(path: Path) -> str:
         period, province = first_line_facts(fmt)
         raise RejectedFile(
             "bad_csv_header",
-            "the header names neither a Treasury extract nor a plan "
-            f"assignment: {', '.join(fmt.header)[:200]}",
+            f"the header names neither a Treasury extract nor a plan assignment: {', '.join(fmt.header)[:200]}",
             row=1,
             period=period,
             province_code=province,

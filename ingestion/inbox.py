@@ -99,8 +99,7 @@ def _known(warehouse_url: str, hashes: dict[Path, str]) -> set[Path]:
 
     with connect(warehouse_url) as conn:
         rows = conn.execute(
-            "select sha256, original_name, error_code = 'unsafe_file_name' from audit.files "
-            "where sha256 = any(%s)",
+            "select sha256, original_name, error_code = 'unsafe_file_name' from audit.files where sha256 = any(%s)",
             (sorted(set(hashes.values())),),
         ).fetchall()
     known_content = {sha for sha, _name, unsafe in rows if not unsafe}
@@ -124,9 +123,7 @@ def _inbox_files(inbox: Path) -> list[Path]:
     return sorted(out)
 
 
-def files_for_period(
-    inbox: Path, period: date, warehouse_url: str, *, today: date | None = None
-) -> list[Path]:
+def files_for_period(inbox: Path, period: date, warehouse_url: str, *, today: date | None = None) -> list[Path]:
     """Files in the inbox (recursively, any names) that the run for `period` must ingest.
 
     * every workbook and Treasury extract whose title / `ky_bao_cao` says `period`;
@@ -151,9 +148,7 @@ def files_for_period(
     if unsure:
         from ingestion.load import empty_file_key
 
-        hashes = {
-            path: sha256_of(path) if path.stat().st_size else empty_file_key(path.name) for path in unsure
-        }
+        hashes = {path: sha256_of(path) if path.stat().st_size else empty_file_key(path.name) for path in unsure}
         known = _known(warehouse_url, hashes)
         picked.extend(path for path in unsure if path not in known)
     return sorted(picked)

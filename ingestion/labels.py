@@ -50,9 +50,7 @@ class Labels:
 
 
 def _pattern(synonym: str) -> re.Pattern[str]:
-    return re.compile(
-        re.escape(fold(synonym.replace("{year}", "YEARX"))).replace("yearx", r"(?P<year>\d{4})")
-    )
+    return re.compile(re.escape(fold(synonym.replace("{year}", "YEARX"))).replace("yearx", r"(?P<year>\d{4})"))
 
 
 @cache
@@ -61,18 +59,14 @@ def labels(path: Path = LABELS_FILE) -> Labels:
     return Labels(
         leading={k: frozenset(fold(s) for s in v) for k, v in data["leading_columns"].items()},
         trailing={k: frozenset(fold(s) for s in v) for k, v in data["trailing_columns"].items()},
-        block_patterns=tuple(
-            (block, _pattern(s)) for block, syns in data["plan_blocks"].items() for s in syns
-        ),
+        block_patterns=tuple((block, _pattern(s)) for block, syns in data["plan_blocks"].items() for s in syns),
         measures={fold(s): m for m, syns in data["measures"].items() for s in syns},
         fund_sources={compact(s): src for src, syns in data["fund_sources"].items() for s in syns},
         total_line=frozenset(fold(s) for s in data["total_line"]),
         sheet_names={compact(n): ct for ct, d in data["sheets"].items() for n in d["names"]},
         sheet_titles={fold(t): ct for ct, d in data["sheets"].items() for t in d["titles"]},
         province_prefixes=tuple(fold(p) for p in data["province_prefixes"]),
-        units=tuple(
-            sorted(((fold(k), int(v)) for k, v in data["units"].items()), key=lambda kv: -len(kv[0]))
-        ),
+        units=tuple(sorted(((fold(k), int(v)) for k, v in data["units"].items()), key=lambda kv: -len(kv[0]))),
         unit_labels=tuple(fold(s) for s in data["unit_labels"]),
         footer_markers=tuple(fold(s) for s in data["footer_markers"]),
     )

@@ -117,9 +117,7 @@ def ingest_file(
         if existing:
             conn.rollback()
             fid, kind, status, period, province, rows, code, msg = existing
-            return IngestResult(
-                fid, str(path), kind, "duplicate", _period_text(period), province, 0, code, msg
-            )
+            return IngestResult(fid, str(path), kind, "duplicate", _period_text(period), province, 0, code, msg)
         kind = UNKNOWN
         try:
             kind = identify(path)
@@ -192,9 +190,7 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date
     )
 
 
-def _load_csv(
-    conn: psycopg.Connection, path: Path, base: dict, kind: str, today: date | None
-) -> IngestResult:
+def _load_csv(conn: psycopg.Connection, path: Path, base: dict, kind: str, today: date | None) -> IngestResult:
     from ingestion.csvload import load_csv
 
     file_id = manifest.insert(conn, **base, kind=kind, status="loaded")
@@ -296,9 +292,7 @@ def ingest_files(
     jobs = [(Path(p), warehouse_url, run_period, settings) for p in paths]
     if workers <= 1 or len(jobs) <= 1:
         with _connect(warehouse_url) as conn:
-            return [
-                ingest_file(p, warehouse_url=u, run_period=r, settings=s, conn=conn) for p, u, r, s in jobs
-            ]
+            return [ingest_file(p, warehouse_url=u, run_period=r, settings=s, conn=conn) for p, u, r, s in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

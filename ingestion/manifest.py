@@ -86,9 +86,7 @@ def version_key(report_date: date | None, replaces_note: str | None, received_at
     return (effective, replaces_note is not None, received_at, sha256)
 
 
-def recompute_versions(
-    conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None
-) -> None:
+def recompute_versions(conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None) -> None:
     """Number the loaded versions of one (kind, period, province) 1..n; only the last is `loaded`.
 
     Treasury extracts: a national extract (no single province) covers every province, so while one is

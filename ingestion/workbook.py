@@ -80,9 +80,7 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _filled(
-    grid: list[list], merges: list, rows: range, cols: set[int] | None
-) -> dict[tuple[int, int], object]:
+def _filled(grid: list[list], merges: list, rows: range, cols: set[int] | None) -> dict[tuple[int, int], object]:
     """Values merged cells inherit from their top-left cell, for the given rows (and columns)."""
     fill: dict[tuple[int, int], object] = {}
     for (r0, c0), (r1, c1) in merges:
@@ -150,9 +148,7 @@ def _label_kind(f: str, lab: Labels) -> bool:
     return bool(lab.column_role(f) or lab.block(f) or lab.measure(f) or lab.fund_source(f))
 
 
-def _columns(
-    sheet: _Sheet, r0: int, lab: Labels, period: date
-) -> tuple[dict[str, int], list[DataColumn], int]:
+def _columns(sheet: _Sheet, r0: int, lab: Labels, period: date) -> tuple[dict[str, int], list[DataColumn], int]:
     """Leading/trailing column roles, data columns, and the last header row."""
     grid = sheet.grid
     last = min(len(grid), r0 + 3)
@@ -200,9 +196,7 @@ def _columns(
                 seen.add(key)
                 data.append(DataColumn(c, *key))
     if "content" not in roles:
-        raise RejectedFile(
-            "missing_columns", "no 'Nội dung' column in the header", sheet=sheet.name, row=r0 + 1
-        )
+        raise RejectedFile("missing_columns", "no 'Nội dung' column in the header", sheet=sheet.name, row=r0 + 1)
     missing = []
     blocks = {d.plan_block for d in data} | {"current"}
     for block in sorted(blocks):
@@ -262,9 +256,7 @@ def _read_title(sheet: _Sheet, r_end: int, lab: Labels) -> _Title:
                 if not m.group(1) and t.period is None:
                     month, year = int(m.group(2)), int(m.group(3))
                     if not 1 <= month <= 12:
-                        raise RejectedFile(
-                            "unknown_period", f"'{v.strip()}': month {month} does not exist", **where
-                        )
+                        raise RejectedFile("unknown_period", f"'{v.strip()}': month {month} does not exist", **where)
                     t.period, t.period_text = date(year, month, 1), v.strip()
                     t.period_where = where
             m = _PERIOD_UNTIL.search(f)
@@ -375,9 +367,7 @@ def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
             grid = ws.to_python(skip_empty_area=False)
             merges = list(ws.merged_cell_ranges or [])
         except Exception as err:
-            raise RejectedFile(
-                "corrupt_workbook", f"sheet '{name}' cannot be read: {err}", sheet=name
-            ) from err
+            raise RejectedFile("corrupt_workbook", f"sheet '{name}' cannot be read: {err}", sheet=name) from err
         ct = _capital_type(name, grid, lab)
         if ct:
             sheets.append(_Sheet(name, ct, grid, merges, facts.get(name, SheetFacts())))
@@ -463,8 +453,7 @@ def _sheet_into(sheet: _Sheet, report: WorkbookReport | None, lab: Labels, today
         else:
             raise RejectedFile(
                 "unknown_period",
-                "no period line ('Tháng 3 năm 2024' or '(Số liệu đến "
-                "hết ngày 31/3/2024)') in the title rows",
+                "no period line ('Tháng 3 năm 2024' or '(Số liệu đến hết ngày 31/3/2024)') in the title rows",
                 sheet=sheet.name,
             )
     period = title.period
@@ -545,8 +534,10 @@ def _body(
         row = sheet.grid[r]
         width = len(row)
         raw_values = [(c, d, row[c] if c < width else "") for c, d in value_cols]
-        has_values = any(not _blank(v) for _, _, v in raw_values) or bool(fwv) and any(
-            (r + 1, col_letter(c)) in fwv for c, _ in value_cols
+        has_values = (
+            any(not _blank(v) for _, _, v in raw_values)
+            or bool(fwv)
+            and any((r + 1, col_letter(c)) in fwv for c, _ in value_cols)
         )
         label = _text(label_raw).strip()
         stt = normalise_stt(stt_raw)
@@ -615,23 +606,45 @@ def _body(
                 whole = int(raw)
                 if d is None:
                     report.cells.append(
-                        (sheet.name, r + 1, letter, sheet.capital_type, stt or None, key, label, "current",
-                         "disbursement_rate_pct", "TOTAL", Decimal(whole), str(raw))
+                        (
+                            sheet.name,
+                            r + 1,
+                            letter,
+                            sheet.capital_type,
+                            stt or None,
+                            key,
+                            label,
+                            "current",
+                            "disbursement_rate_pct",
+                            "TOTAL",
+                            Decimal(whole),
+                            str(raw),
+                        )
                     )
                     continue
                 vnd = whole * factor
                 if -MAX_FIGURE_VND < vnd < MAX_FIGURE_VND:
                     report.cells.append(
-                        (sheet.name, r + 1, letter, sheet.capital_type, stt or None, key, label, d.plan_block,
-                         d.measure, d.fund_source, Decimal(vnd), repr(raw))
+                        (
+                            sheet.name,
+                            r + 1,
+                            letter,
+                            sheet.capital_type,
+                            stt or None,
+                            key,
+                            label,
+                            d.plan_block,
+                            d.measure,
+                            d.fund_source,
+                            Decimal(vnd),
+                            repr(raw),
+                        )
                     )
                     continue
             try:
                 number = parse_number(raw)
             except NumberError as err:
-                raise RejectedFile(
-                    "unparseable_number", f"{err}", sheet=sheet.name, row=r + 1, column=letter
-                ) from err
+                raise RejectedFile("unparseable_number", f"{err}", sheet=sheet.name, row=r + 1, column=letter) from err
             if number is None:
                 continue
             if d is not None and abs(number * factor) >= MAX_FIGURE_VND:

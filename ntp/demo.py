@@ -28,8 +28,11 @@ def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: 
             target = settings.inbox_dir / path.name
             if not target.exists():
                 shutil.copy2(path, target)
-    print(f"  {len(result.files)} files delivered to {settings.inbox_dir}; {len(result.ground_truth)} expected "
-          f"findings listed in {samples / 'ground_truth.csv'}", flush=True)
+    print(
+        f"  {len(result.files)} files delivered to {settings.inbox_dir}; {len(result.ground_truth)} expected "
+        f"findings listed in {samples / 'ground_truth.csv'}",
+        flush=True,
+    )
     failed = []
     for month in months:
         if run_month(label(month)) != 0:
@@ -41,6 +44,8 @@ def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: 
     print(f"  findings:                  .venv/bin/ntp findings --period {last}")
     print(f"  detection score:           .venv/bin/ntp score --truth {samples / 'ground_truth.csv'} --period {last}")
     print(f"  warehouse (psql / BI):     psql '{url}'")
-    print("  example query:             select province_code, rule_id, delta_vnd from marts.fct_findings"
-          f" where period = '{last}-01' order by abs(delta_vnd) desc nulls last limit 10;")
+    print(
+        "  example query:             select province_code, rule_id, delta_vnd from marts.fct_findings"
+        f" where period = '{last}-01' order by abs(delta_vnd) desc nulls last limit 10;"
+    )
     return 1 if failed else 0

@@ -10,9 +10,24 @@ from ntp import warehouse
 from ntp.periods import parse_period
 
 FINDING_COLUMNS = [
-    "rule_id", "severity", "period", "province_code", "component_key", "fund_source", "capital_type",
-    "plan_block", "measure", "province_value_vnd", "treasury_value_vnd", "expected_vnd", "delta_vnd",
-    "source_file", "source_row", "status", "first_seen_period", "message",
+    "rule_id",
+    "severity",
+    "period",
+    "province_code",
+    "component_key",
+    "fund_source",
+    "capital_type",
+    "plan_block",
+    "measure",
+    "province_value_vnd",
+    "treasury_value_vnd",
+    "expected_vnd",
+    "delta_vnd",
+    "source_file",
+    "source_row",
+    "status",
+    "first_seen_period",
+    "message",
 ]
 
 _QUERY = """
@@ -68,8 +83,19 @@ def print_findings(period_text: str, *, fmt: str, out: TextIO, language: str = "
         writer.writeheader()
         writer.writerows(findings)
     else:
-        shown = ["rule_id", "severity", "province_code", "component_key", "fund_source", "capital_type",
-                 "plan_block", "province_value_vnd", "treasury_value_vnd", "delta_vnd", "status"]
+        shown = [
+            "rule_id",
+            "severity",
+            "province_code",
+            "component_key",
+            "fund_source",
+            "capital_type",
+            "plan_block",
+            "province_value_vnd",
+            "treasury_value_vnd",
+            "delta_vnd",
+            "status",
+        ]
         table = [shown] + [[_fmt(f[c]) for c in shown] for f in findings]
         widths = [max(len(r[i]) for r in table) for i in range(len(shown))]
         for n, row in enumerate(table):

@@ -59,8 +59,7 @@ def ensure_airflow_db(env: dict[str, str]) -> None:
     if marker.exists():
         return
     print("· preparing Airflow metadata database (first run only)", flush=True)
-    res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True,
-                         text=True)
+    res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
     marker.touch()
@@ -69,13 +68,16 @@ def ensure_airflow_db(env: dict[str, str]) -> None:
 def ensure_dbt_manifest(env: dict[str, str]) -> None:
     """Cosmos renders the dbt tasks from target/manifest.json; build it if the checkout has none."""
     manifest = DBT_DIR / "target" / "manifest.json"
-    sources = [DBT_DIR / "dbt_project.yml", *(p for d in ("models", "macros", "seeds", "tests")
-                                             for p in (DBT_DIR / d).rglob("*") if p.is_file())]
+    sources = [
+        DBT_DIR / "dbt_project.yml",
+        *(p for d in ("models", "macros", "seeds", "tests") for p in (DBT_DIR / d).rglob("*") if p.is_file()),
+    ]
     if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
     print("· parsing the dbt project (manifest for Cosmos: missing or older than the models)", flush=True)
-    res = subprocess.run([str(VENV_BIN / "dbt"), "parse", "--project-dir", str(DBT_DIR)],
-                         env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        [str(VENV_BIN / "dbt"), "parse", "--project-dir", str(DBT_DIR)], env=env, capture_output=True, text=True
+    )
     if res.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{res.stdout[-3000:]}")
 
@@ -85,8 +87,7 @@ _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=([\w.]+) map_index=(-?\d+
 _RUN_DONE = re.compile(r"DagRun Finished: .*?state=(\w+)")
 
 
-def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool = False,
-              quiet: bool = False) -> int:
+def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool = False, quiet: bool = False) -> int:
     """Run `ntp_monthly` for one report month; print progress and a summary; 0 when the run succeeded."""
     settings = load()
     period = parse_period(period_text)
@@ -109,8 +110,9 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     task_state = "done"
     mapped: dict[str, Counter] = {}
     with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                cwd=str(PROJECT_ROOT))
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(PROJECT_ROOT)
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -150,8 +152,7 @@ def _print_summary(label: str, url: str, settings: Settings) -> None:
     period = parse_period(label)
     with warehouse.connect(url) as conn:
         files = conn.execute(
-            "select status, count(*) from audit.files where coalesce(period, run_period) = %s"
-            " group by 1 order by 1",
+            "select status, count(*) from audit.files where coalesce(period, run_period) = %s group by 1 order by 1",
             (period,),
         ).fetchall()
         findings = []
@@ -188,7 +189,8 @@ def backfill(first: str, last: str, *, inbox: str | None = None) -> int:
     for month in months:
         code = run_month(month, inbox=inbox)
         if code != 0:
-            print(f"backfill stopped at {month}; fix it, then resume with "
-                  f"`ntp backfill --from {month} --to {months[-1]}`")
+            print(
+                f"backfill stopped at {month}; fix it, then resume with `ntp backfill --from {month} --to {months[-1]}`"
+            )
             return code
     return 0

@@ -42,7 +42,7 @@ class Province:
     def short_name(self) -> str:
         for prefix in ("Thành phố ", "Tỉnh "):
             if self.province_name.startswith(prefix):
-                return self.province_name[len(prefix):]
+                return self.province_name[len(prefix) :]
         return self.province_name
 
     @property

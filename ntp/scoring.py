@@ -153,8 +153,7 @@ def print_scores(scores: dict[str, RuleScore], *, fmt: str, out: TextIO) -> None
     out.write(f"{'rule':8}  {'expected':>8}  {'found':>6}  {'matched':>7}  {'recall':>8}  {'precision':>9}\n")
     for s in scores.values():
         out.write(
-            f"{s.rule_id:8}  {s.expected:8}  {s.found:6}  {s.matched:7}  {_pct(s.recall):>8}  "
-            f"{_pct(s.precision):>9}\n"
+            f"{s.rule_id:8}  {s.expected:8}  {s.found:6}  {s.matched:7}  {_pct(s.recall):>8}  {_pct(s.precision):>9}\n"
         )
     for s in scores.values():
         for key in s.missed[:5]:

@@ -87,8 +87,9 @@ class EmbeddedServer:
     def is_running(self) -> bool:
         if not (self.cluster / "postmaster.pid").exists():
             return False
-        res = subprocess.run([_bin("pg_ctl"), "-D", str(self.cluster), "status"], capture_output=True,
-                             user=_run_as_postgres_user())
+        res = subprocess.run(
+            [_bin("pg_ctl"), "-D", str(self.cluster), "status"], capture_output=True, user=_run_as_postgres_user()
+        )
         return res.returncode == 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -110,10 +111,22 @@ class EmbeddedServer:
                 os.chown(p, entry.pw_uid, entry.pw_gid)
         try:
             subprocess.run(
-                [_bin("initdb"), "-D", str(self.cluster), "-U", SUPERUSER, "--encoding=UTF8",
-                 "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256",
-                 f"--pwfile={pwfile}"],
-                check=True, capture_output=True, text=True, user=user,
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(self.cluster),
+                    "-U",
+                    SUPERUSER,
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                user=user,
             )
         except subprocess.CalledProcessError as err:
             raise WarehouseError(f"initdb failed under {self.cluster}:\n{err.stderr}") from err
@@ -121,9 +134,11 @@ class EmbeddedServer:
             pwfile.unlink(missing_ok=True)
         with open(self.cluster / "postgresql.conf", "a") as conf:
             # A monitoring warehouse on a laptop: modest memory, fast bulk loads.
-            conf.write("\nshared_buffers = 256MB\nwork_mem = 64MB\nmaintenance_work_mem = 256MB\n"
-                       "max_wal_size = 2GB\nlisten_addresses = '127.0.0.1'\n"
-                       "unix_socket_directories = ''\n")
+            conf.write(
+                "\nshared_buffers = 256MB\nwork_mem = 64MB\nmaintenance_work_mem = 256MB\n"
+                "max_wal_size = 2GB\nlisten_addresses = '127.0.0.1'\n"
+                "unix_socket_directories = ''\n"
+            )
 
     def start(self) -> None:
         user = _run_as_postgres_user()
@@ -145,8 +160,19 @@ class EmbeddedServer:
 
             entry = pwd.getpwnam(user)
             os.chown(log, entry.pw_uid, entry.pw_gid)
-        cmd = [_bin("pg_ctl"), "-D", str(self.cluster), "-l", str(log), "-w", "-t", "60",
-               "-o", f"-p {self.port()}", "start"]
+        cmd = [
+            _bin("pg_ctl"),
+            "-D",
+            str(self.cluster),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port()}",
+            "start",
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True, user=user)
         if res.returncode != 0 and not self.is_running():
             # The recorded port may have been taken by something else since: pick a new one once.
@@ -166,8 +192,12 @@ class EmbeddedServer:
     def stop(self, mode: str = "fast") -> None:
         if not self.is_running():
             return
-        subprocess.run([_bin("pg_ctl"), "-D", str(self.cluster), "-m", mode, "-w", "stop"],
-                       capture_output=True, text=True, user=_run_as_postgres_user())
+        subprocess.run(
+            [_bin("pg_ctl"), "-D", str(self.cluster), "-m", mode, "-w", "stop"],
+            capture_output=True,
+            text=True,
+            user=_run_as_postgres_user(),
+        )
 
 
 def embedded(settings: Settings | None = None) -> EmbeddedServer:

@@ -43,8 +43,7 @@ class MonthlyReportTimetable(Timetable):
         self.schedule_day = int(schedule_day)
         self.hour = int(hour)
         self.description = (
-            f"monthly: the report month, run on day {self.schedule_day} of the next month at "
-            f"{self.hour:02d}:00 UTC"
+            f"monthly: the report month, run on day {self.schedule_day} of the next month at {self.hour:02d}:00 UTC"
         )
 
     # -- (de)serialization and validation ---------------------------------------------------
@@ -73,8 +72,7 @@ class MonthlyReportTimetable(Timetable):
         return _next_month(start) + timedelta(days=self.schedule_day - 1, hours=self.hour)
 
     def _info(self, start: DateTime) -> DagRunInfo:
-        return DagRunInfo(run_after=self.run_after_for(start),
-                          data_interval=DataInterval(start, _next_month(start)))
+        return DagRunInfo(run_after=self.run_after_for(start), data_interval=DataInterval(start, _next_month(start)))
 
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
         """A manual run at the very start of a month is that month (`dags test ntp_monthly 2024-03-01`);

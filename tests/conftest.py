@@ -38,8 +38,10 @@ def clean_warehouse(warehouse_url: str) -> str:
     from ntp import warehouse
 
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("truncate raw.province_report_cells, raw.treasury_lines, raw.plan_assignments, "
-                     "audit.files restart identity cascade")
+        conn.execute(
+            "truncate raw.province_report_cells, raw.treasury_lines, raw.plan_assignments, "
+            "audit.files restart identity cascade"
+        )
     return warehouse_url
 
 
@@ -63,8 +65,18 @@ def dbt(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
     dbt_bin = str(Path(sys.executable).parent / "dbt")
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [dbt_bin, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-               "--target-path", str(target), "--log-path", str(target / "logs")]
+        cmd = [
+            dbt_bin,
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if check and proc.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")

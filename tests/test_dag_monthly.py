@@ -34,8 +34,13 @@ def test_dagbag_has_no_import_errors(data_dir: Path, warehouse_url: str) -> None
         "import json; print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
         " 'dags': sorted(bag.dags), 'tasks': sorted(t.task_id for t in bag.dags['ntp_monthly'].tasks)}))\n"
     )
-    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=_airflow_env(data_dir),
-                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        env=_airflow_env(data_dir),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
@@ -65,8 +70,9 @@ def _plant_allocation_mismatch(month_dir: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_monthly_run_reports_the_planted_allocation_mismatch(data_dir: Path, warehouse_url: str,
-                                                            tmp_path: Path) -> None:
+def test_monthly_run_reports_the_planted_allocation_mismatch(
+    data_dir: Path, warehouse_url: str, tmp_path: Path
+) -> None:
     from generator import generate
 
     inbox = tmp_path / "inbox"
@@ -76,22 +82,38 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(data_dir: Path, war
     before = sorted(p.name for p in default_data.iterdir()) if default_data.exists() else None
 
     env = dict(os.environ, NTP_DATA_DIR=str(data_dir))
-    proc = subprocess.run([NTP, "run", "--period", "2024-03", "--inbox", str(inbox)], env=env,
-                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.run(
+        [NTP, "run", "--period", "2024-03", "--inbox", str(inbox)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
     assert "success" in proc.stdout
 
-    out = subprocess.run([NTP, "findings", "--period", "2024-03", "--format", "json"], env=env,
-                         capture_output=True, text=True, cwd=PROJECT_ROOT)
+    out = subprocess.run(
+        [NTP, "findings", "--period", "2024-03", "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert out.returncode == 0, out.stderr
     findings = json.loads(out.stdout)
     a01 = [f for f in findings if f["rule_id"] == "NTP-A01"]
     from ntp.reference import components
 
     component = next(c.component_key for c in components() if c.treasury_code == planted["ma_ctmt"])
-    matching = [f for f in a01 if f["province_code"] == planted["ma_tinh"] and f["component_key"] == component
-                and f["fund_source"] == planted["nguon_von"] and f["capital_type"] == planted["loai_von"]
-                and f["plan_block"] == "current"]
+    matching = [
+        f
+        for f in a01
+        if f["province_code"] == planted["ma_tinh"]
+        and f["component_key"] == component
+        and f["fund_source"] == planted["nguon_von"]
+        and f["capital_type"] == planted["loai_von"]
+        and f["plan_block"] == "current"
+    ]
     assert len(matching) == 1, a01
     finding = matching[0]
     assert finding["delta_vnd"] == -PLANTED_DELTA

@@ -31,8 +31,11 @@ pytestmark = pytest.mark.slow
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PG", "AIRFLOW_")) and k not in ("WAREHOUSE_URL", "NTP_INBOX_DIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PG", "AIRFLOW_")) and k not in ("WAREHOUSE_URL", "NTP_INBOX_DIR")
+    }
     env["NTP_DATA_DIR"] = str(data_dir)
     return env
 
@@ -56,17 +59,31 @@ def marts_checksums(url: str) -> dict[str, tuple[int, str]]:
 
     out = {}
     with psycopg.connect(url) as conn:
-        tables = [r[0] for r in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            )
+        ]
         for table in tables:
-            cols = [r[0] for r in conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'marts' "
-                "and table_name = %s order by ordinal_position", (table,))]
-            exprs = [f'(select f.sha256 from audit.files f where f.file_id = t."{c}") as "{c}"'
-                     if c.endswith("file_id") else f't."{c}"' for c in cols]
+            cols = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = 'marts' "
+                    "and table_name = %s order by ordinal_position",
+                    (table,),
+                )
+            ]
+            exprs = [
+                f'(select f.sha256 from audit.files f where f.file_id = t."{c}") as "{c}"'
+                if c.endswith("file_id")
+                else f't."{c}"'
+                for c in cols
+            ]
             count, digest = conn.execute(
                 f"select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), '')) "
-                f'from (select {", ".join(exprs)} from marts."{table}" t) r').fetchone()
+                f'from (select {", ".join(exprs)} from marts."{table}" t) r'
+            ).fetchone()
             out[table] = (count, digest)
     return out
 
@@ -78,8 +95,15 @@ def instances(tmp_path_factory: pytest.TempPathFactory):
 
     root = tmp_path_factory.mktemp("airflow-backfill")
     gen = root / "generated"
-    generate(gen, [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)], provinces=["11", "12"],
-             scale="small", seed=11, messy=0, plant_rate=0.0)
+    generate(
+        gen,
+        [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)],
+        provinces=["11", "12"],
+        scale="small",
+        seed=11,
+        messy=0,
+        plant_rate=0.0,
+    )
     live, backfill = root / "live", root / "backfill"
     for inst in (live, backfill):
         (inst / "inbox").mkdir(parents=True)
@@ -97,8 +121,7 @@ def instances(tmp_path_factory: pytest.TempPathFactory):
 
     def run_backfill() -> None:
         try:
-            _ntp(backfill, "backfill", "--from", MONTHS[0], "--to", MONTHS[-1],
-                 "--inbox", str(backfill / "inbox"))
+            _ntp(backfill, "backfill", "--from", MONTHS[0], "--to", MONTHS[-1], "--inbox", str(backfill / "inbox"))
         except BaseException as err:  # noqa: BLE001
             errors.append(err)
 
@@ -127,8 +150,9 @@ def test_backfill_reproduces_month_by_month_runs(instances: dict) -> None:
     import psycopg
 
     with psycopg.connect(_url(instances["backfill"])) as conn:
-        months = [r[0].strftime("%Y-%m") for r in conn.execute(
-            "select distinct period from marts.fct_ntp_monthly order by 1")]
+        months = [
+            r[0].strftime("%Y-%m") for r in conn.execute("select distinct period from marts.fct_ntp_monthly order by 1")
+        ]
     assert months == MONTHS
 
 
@@ -150,8 +174,13 @@ sys.exit(proc.returncode)
 
 def test_scheduler_backfill_plans_one_run_per_report_month(instances: dict) -> None:
     """`airflow backfill create` (the full stack's way) plans exactly one run per month, on the timetable."""
-    proc = subprocess.run([sys.executable, "-c", BACKFILL_DRY_RUN], env=_env(instances["backfill"]),
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", BACKFILL_DRY_RUN],
+        env=_env(instances["backfill"]),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     planned = sorted(set(re.findall(r"(20\d\d-\d\d-\d\d) 00:00:00\+00:00", proc.stdout)))
     assert planned == ["2024-01-01", "2024-02-01", "2024-03-01"], proc.stdout[-3000:]
@@ -174,10 +203,13 @@ def _corrected_extract(src: Path, dst: Path) -> None:
 
 def _triggered_runs(data_dir: Path) -> dict[str, dict]:
     with sqlite3.connect(data_dir / "airflow" / "airflow.db") as db:
-        rows = db.execute("select run_id, conf, state from dag_run where dag_id = 'ntp_monthly' "
-                          "and run_id like 'inbox__%'").fetchall()
-    return {run_id: {"conf": json.loads(conf) if isinstance(conf, str) else conf, "state": state}
-            for run_id, conf, state in rows}
+        rows = db.execute(
+            "select run_id, conf, state from dag_run where dag_id = 'ntp_monthly' and run_id like 'inbox__%'"
+        ).fetchall()
+    return {
+        run_id: {"conf": json.loads(conf) if isinstance(conf, str) else conf, "state": state}
+        for run_id, conf, state in rows
+    }
 
 
 WATCH = r"""
@@ -196,8 +228,7 @@ sys.exit(proc.returncode)
 
 def _watch(data_dir: Path) -> None:
     """One run of `ntp_inbox_watch` on the instance (its own Airflow home and warehouse)."""
-    proc = subprocess.run([sys.executable, "-c", WATCH], env=_env(data_dir), capture_output=True, text=True,
-                          cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", WATCH], env=_env(data_dir), capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "state=success" in proc.stdout, (proc.stdout + proc.stderr)[-5000:]
 
 
@@ -213,7 +244,7 @@ def test_late_corrected_file_retriggers_its_month(instances: dict) -> None:
     _watch(live)
     runs = _triggered_runs(live)
     assert len(runs) == 1, runs
-    (run_id, run), = runs.items()
+    ((run_id, run),) = runs.items()
     assert run["conf"]["period"] == "2024-02" and run_id.startswith("inbox__2024-02__")
     _watch(live)  # the same pending file does not trigger the month twice
     assert set(_triggered_runs(live)) == {run_id}
@@ -223,7 +254,8 @@ def test_late_corrected_file_retriggers_its_month(instances: dict) -> None:
     with psycopg.connect(_url(live)) as conn:
         rows = conn.execute(
             "select original_name, status, version from audit.files where kind = 'treasury_extract' "
-            "and province_code = '11' and period = date '2024-02-01' order by version").fetchall()
+            "and province_code = '11' and period = date '2024-02-01' order by version"
+        ).fetchall()
     names = [r[0] for r in rows]
     assert any("corrected" in n for n in names), rows
     assert max(r[2] for r in rows) >= 2, rows

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-STABLE_TASKS = {"resolve_period", "prepare_warehouse", "discover_files", "ingest_file", "validate_batches",
-                "build_alert"}
+STABLE_TASKS = {
+    "resolve_period",
+    "prepare_warehouse",
+    "discover_files",
+    "ingest_file",
+    "validate_batches",
+    "build_alert",
+}
 
 DAGBAG_REPORT = r"""
 import json
@@ -42,13 +48,19 @@ def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict:
     import os
 
     home = tmp_path_factory.mktemp("airflow-home")
-    env = dict(os.environ, AIRFLOW_HOME=str(home), NTP_DATA_DIR=str(home / "data"),
-               AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
-               AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
-               AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__COSMOS__ENABLE_TELEMETRY="False",
-               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}")
-    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", DAGBAG_REPORT], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(home),
+        NTP_DATA_DIR=str(home / "data"),
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__COSMOS__ENABLE_TELEMETRY="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", DAGBAG_REPORT], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -95,23 +107,30 @@ def test_timetable_one_run_per_month_on_the_schedule_day() -> None:
 
     tt = MonthlyReportTimetable(schedule_day=5)
     tt.validate()
-    first = tt.next_dagrun_info(last_automated_data_interval=None,
-                                restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True))
+    first = tt.next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True)
+    )
     assert first.data_interval == DataInterval(_utc(2024, 1, 1), _utc(2024, 2, 1))
     assert first.run_after == _utc(2024, 2, 5, 1)
     assert first.logical_date == _utc(2024, 1, 1)
-    nxt = tt.next_dagrun_info(last_automated_data_interval=first.data_interval,
-                              restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True))
+    nxt = tt.next_dagrun_info(
+        last_automated_data_interval=first.data_interval,
+        restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True),
+    )
     assert nxt.data_interval == DataInterval(_utc(2024, 2, 1), _utc(2024, 3, 1))
     assert nxt.run_after == _utc(2024, 3, 5, 1)
     # December rolls into the next year.
-    dec = tt.next_dagrun_info(last_automated_data_interval=DataInterval(_utc(2024, 11, 1), _utc(2024, 12, 1)),
-                              restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True))
+    dec = tt.next_dagrun_info(
+        last_automated_data_interval=DataInterval(_utc(2024, 11, 1), _utc(2024, 12, 1)),
+        restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=True),
+    )
     assert dec.data_interval == DataInterval(_utc(2024, 12, 1), _utc(2025, 1, 1))
     assert dec.run_after == _utc(2025, 1, 5, 1)
     # A start date mid-month begins with the next whole month; `latest` bounds a backfill.
-    mid = tt.next_dagrun_info(last_automated_data_interval=None,
-                              restriction=TimeRestriction(_utc(2024, 1, 15), _utc(2024, 1, 31), catchup=True))
+    mid = tt.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(_utc(2024, 1, 15), _utc(2024, 1, 31), catchup=True),
+    )
     assert mid is None
 
 
@@ -126,14 +145,16 @@ def test_timetable_one_run_per_month_on_the_schedule_day() -> None:
         ((2027, 1, 20), (2026, 12)),  # across the year end
     ],
 )
-def test_timetable_catchup_off_starts_at_the_month_due(monkeypatch: pytest.MonkeyPatch, now: tuple,
-                                                         due_month: tuple) -> None:
+def test_timetable_catchup_off_starts_at_the_month_due(
+    monkeypatch: pytest.MonkeyPatch, now: tuple, due_month: tuple
+) -> None:
     import ntp_timetables
     from airflow.timetables.base import DataInterval, TimeRestriction
 
     monkeypatch.setattr(ntp_timetables, "_utcnow", lambda: _utc(*now))
     info = ntp_timetables.MonthlyReportTimetable(schedule_day=5).next_dagrun_info(
-        last_automated_data_interval=None, restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=False))
+        last_automated_data_interval=None, restriction=TimeRestriction(_utc(2024, 1, 1), None, catchup=False)
+    )
     start = _utc(*due_month, 1)
     assert info.data_interval == DataInterval(start, start.add(months=1))
     assert info.run_after == start.add(months=1).add(days=4, hours=1)
@@ -145,11 +166,11 @@ def test_timetable_manual_runs_and_serialization() -> None:
 
     tt = MonthlyReportTimetable(schedule_day=7, hour=3)
     # `airflow dags test ntp_monthly 2024-03-01`: the month starting at the logical date.
-    assert tt.infer_manual_data_interval(run_after=_utc(2024, 3, 1)) == DataInterval(_utc(2024, 3, 1),
-                                                                                    _utc(2024, 4, 1))
+    assert tt.infer_manual_data_interval(run_after=_utc(2024, 3, 1)) == DataInterval(_utc(2024, 3, 1), _utc(2024, 4, 1))
     # A trigger at any other instant: the report month due then (the previous calendar month).
-    assert tt.infer_manual_data_interval(run_after=_utc(2024, 4, 10, 9)) == DataInterval(_utc(2024, 3, 1),
-                                                                                        _utc(2024, 4, 1))
+    assert tt.infer_manual_data_interval(run_after=_utc(2024, 4, 10, 9)) == DataInterval(
+        _utc(2024, 3, 1), _utc(2024, 4, 1)
+    )
     again = MonthlyReportTimetable.deserialize(tt.serialize())
     assert (again.schedule_day, again.hour) == (7, 3)
     from airflow.exceptions import AirflowTimetableInvalid
@@ -160,8 +181,12 @@ def test_timetable_manual_runs_and_serialization() -> None:
 
 def test_parse_makes_no_database_or_dbt_call() -> None:
     """One run of the P4 benchmark (figures are reported by `make bench`, not asserted here)."""
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_dag_parse.py"), "--runs", "1"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_dag_parse.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["db_calls"] == 0 and result["dbt_calls"] == 0

@@ -14,8 +14,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-AIRFLOW_SERVICES = {"airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer"}
+AIRFLOW_SERVICES = {
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+}
 
 
 def _compose_cmd() -> list[str]:
@@ -25,8 +30,10 @@ def _compose_cmd() -> list[str]:
         probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
         if probe.returncode == 0:
             return ["docker", "compose"]
-    pytest.skip("no docker-compose or `docker compose` client on this machine "
-                "(Debian: apt-get install -y docker-compose); the file cannot be validated here")
+    pytest.skip(
+        "no docker-compose or `docker compose` client on this machine "
+        "(Debian: apt-get install -y docker-compose); the file cannot be validated here"
+    )
 
 
 def _clean_env() -> dict[str, str]:
@@ -36,9 +43,23 @@ def _clean_env() -> dict[str, str]:
 
 
 def _config(env_file: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*_compose_cmd(), "--project-directory", str(ROOT), "-f", str(COMPOSE),
-                           "--env-file", str(env_file), "config", *extra],
-                          capture_output=True, text=True, cwd=ROOT, env=_clean_env())
+    return subprocess.run(
+        [
+            *_compose_cmd(),
+            "--project-directory",
+            str(ROOT),
+            "-f",
+            str(COMPOSE),
+            "--env-file",
+            str(env_file),
+            "config",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_clean_env(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +88,17 @@ def test_airflow_services_share_the_project_image_and_settings(config: dict) -> 
         assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/ntp/plugins"
         # The embedded path's variable names, pointing at the warehouse service.
         assert env["PGHOST"] == "warehouse" and env["NTP_DATA_DIR"] == "/data"
-        for var in ("PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "NTP_SMTP_HOST", "NTP_SMTP_PORT",
-                    "NTP_ALERT_TO", "NTP_BI_PASSWORD", "NTP_SCHEDULE_DAY"):
+        for var in (
+            "PGPORT",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGDATABASE",
+            "NTP_SMTP_HOST",
+            "NTP_SMTP_PORT",
+            "NTP_ALERT_TO",
+            "NTP_BI_PASSWORD",
+            "NTP_SCHEDULE_DAY",
+        ):
             assert var in env, (name, var)
         assert env["NTP_SMTP_HOST"] == "mailpit"
     commands = {n: " ".join(services[n]["command"]) for n in AIRFLOW_SERVICES}
@@ -89,8 +119,11 @@ def test_compose_refuses_to_start_without_secrets(tmp_path: Path) -> None:
 def test_env_example_lists_every_variable_without_default() -> None:
     text = COMPOSE.read_text()
     required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", text))
-    example = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
-               if "=" in line and not line.startswith("#")}
+    example = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     assert required <= example, required - example
     assert ".env" in (ROOT / ".gitignore").read_text().split()
 
@@ -112,18 +145,30 @@ def test_image_build_steps_in_a_clean_venv(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env.update(UV_PROJECT_ENVIRONMENT=str(venv), UV_LINK_MODE="copy", DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    sync = subprocess.run([uv, "sync", "--frozen", "--no-dev"], cwd=ROOT, env=env, capture_output=True,
-                          text=True)
+    sync = subprocess.run([uv, "sync", "--frozen", "--no-dev"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert sync.returncode == 0, sync.stderr[-3000:]
     assert (venv / "bin" / "airflow").exists() and (venv / "bin" / "dbt").exists()
     # The checkout's own target/ is never touched: the manifest goes to a temporary target path.
     target = tmp_path / "target"
-    parse = subprocess.run([str(venv / "bin" / "dbt"), "parse", "--profiles-dir", ".", "--quiet",
-                            "--target-path", str(target), "--log-path", str(tmp_path / "logs")],
-                           cwd=ROOT / "dbt_project", env=env, capture_output=True, text=True)
+    parse = subprocess.run(
+        [
+            str(venv / "bin" / "dbt"),
+            "parse",
+            "--profiles-dir",
+            ".",
+            "--quiet",
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert parse.returncode == 0, parse.stdout[-3000:] + parse.stderr[-2000:]
     assert (target / "manifest.json").stat().st_size > 0
     probe = "import airflow, cosmos, dbt.version; print(airflow.__version__, cosmos.__version__)"
-    version = subprocess.run([str(venv / "bin" / "python"), "-c", probe], env=env, capture_output=True,
-                             text=True)
+    version = subprocess.run([str(venv / "bin" / "python"), "-c", probe], env=env, capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("3."), version.stderr

@@ -167,9 +167,7 @@ def test_pipeline_failure_alert(smtp_server, data_dir) -> None:
             "exception": RuntimeError("disk full"),
         }
     )
-    record = json.loads(
-        (data_dir / "reports" / "2024-06" / "pipeline-failures.jsonl").read_text().splitlines()[-1]
-    )
+    record = json.loads((data_dir / "reports" / "2024-06" / "pipeline-failures.jsonl").read_text().splitlines()[-1])
     assert record["task_id"] == "ingest" and "disk full" in record["error"]
     msg = email.message_from_bytes(smtp_server.messages[-1], policy=policy.default)
     assert "ingest" in msg["Subject"]

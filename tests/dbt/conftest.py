@@ -27,10 +27,24 @@ def dbt_with_env(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
     dbt_bin = str(Path(sys.executable).parent / "dbt")
 
     def run(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        env = dict(os.environ, **warehouse.libpq_env(warehouse_url), DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-                   **(env_extra or {}))
-        cmd = [dbt_bin, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-               "--target-path", str(target), "--log-path", str(target / "logs")]
+        env = dict(
+            os.environ,
+            **warehouse.libpq_env(warehouse_url),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+            **(env_extra or {}),
+        )
+        cmd = [
+            dbt_bin,
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
@@ -63,8 +77,10 @@ def generated_year(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory)
     from ntp import warehouse
 
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("truncate raw.province_report_cells, raw.treasury_lines, raw.plan_assignments, "
-                     "audit.files restart identity cascade")
+        conn.execute(
+            "truncate raw.province_report_cells, raw.treasury_lines, raw.plan_assignments, "
+            "audit.files restart identity cascade"
+        )
     out = tmp_path_factory.mktemp("generated")
     generate(out, GENERATED_MONTHS, provinces=GENERATED_PROVINCES, seed=3)
     ingest_generated(out, warehouse_url)

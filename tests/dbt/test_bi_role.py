@@ -21,8 +21,9 @@ def bi_url(warehouse_url: str, dbt_with_env) -> str:
 
 def test_bi_role_reads_every_mart(warehouse_url: str, bi_url: str):
     with psycopg.connect(warehouse_url) as admin:
-        tables = [r[0] for r in admin.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'")]
+        tables = [
+            r[0] for r in admin.execute("select table_name from information_schema.tables where table_schema = 'marts'")
+        ]
     assert {"fct_ntp_monthly", "mart_disbursement_progress", "dim_month", "dim_funding"} <= set(tables)
     with psycopg.connect(bi_url) as bi:
         for table in tables:
@@ -30,22 +31,25 @@ def test_bi_role_reads_every_mart(warehouse_url: str, bi_url: str):
         assert bi.execute("select count(*) from marts.dim_month").fetchone() == (84,)
 
 
-@pytest.mark.parametrize("sql", [
-    "select * from raw.treasury_lines limit 1",
-    "select * from raw.province_report_cells limit 1",
-    "select * from audit.files limit 1",
-    "select * from staging.stg_treasury__lines limit 1",
-    "select * from staging.int_province_figures__current limit 1",
-    "select * from reference.ref_components limit 1",
-    "insert into marts.dim_funding (funding_key, fund_source, capital_type) values ('X.Y', 'X', 'Y')",
-    "update marts.dim_month set year = 0",
-    "delete from marts.fct_ntp_monthly",
-    "truncate marts.dim_month",
-    "create table marts.bi_scratch (x int)",
-    "create table public.bi_scratch (x int)",
-    "create schema bi_scratch",
-    "drop table marts.dim_month",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from raw.treasury_lines limit 1",
+        "select * from raw.province_report_cells limit 1",
+        "select * from audit.files limit 1",
+        "select * from staging.stg_treasury__lines limit 1",
+        "select * from staging.int_province_figures__current limit 1",
+        "select * from reference.ref_components limit 1",
+        "insert into marts.dim_funding (funding_key, fund_source, capital_type) values ('X.Y', 'X', 'Y')",
+        "update marts.dim_month set year = 0",
+        "delete from marts.fct_ntp_monthly",
+        "truncate marts.dim_month",
+        "create table marts.bi_scratch (x int)",
+        "create table public.bi_scratch (x int)",
+        "create schema bi_scratch",
+        "drop table marts.dim_month",
+    ],
+)
 def test_bi_role_is_refused(bi_url: str, sql: str):
     with psycopg.connect(bi_url) as bi, pytest.raises((errors.InsufficientPrivilege, errors.InvalidSchemaName)):
         bi.execute(sql)

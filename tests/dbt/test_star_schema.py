@@ -15,10 +15,19 @@ import pytest
 
 from tests.dbt.conftest import STAR_MODELS
 
-MARTS = ("fct_ntp_monthly", "fct_reconciliation", "mart_disbursement_progress",
-         "mart_disbursement_progress__merged", "mart_disbursement_regional", "mart_disbursement_national")
-MEASURES = {"plan_assigned": "plan_assigned_vnd", "allocated": "allocated_vnd",
-            "disbursed_cumulative": "disbursed_cumulative_vnd"}
+MARTS = (
+    "fct_ntp_monthly",
+    "fct_reconciliation",
+    "mart_disbursement_progress",
+    "mart_disbursement_progress__merged",
+    "mart_disbursement_regional",
+    "mart_disbursement_national",
+)
+MEASURES = {
+    "plan_assigned": "plan_assigned_vnd",
+    "allocated": "allocated_vnd",
+    "disbursed_cumulative": "disbursed_cumulative_vnd",
+}
 
 
 def query(url: str, sql: str, params=()) -> list[tuple]:
@@ -51,14 +60,25 @@ def test_fact_rows_equal_generated_figures(built: Path, warehouse_url: str):
     expected = {}
     for r in expected_rows(built):
         if r["source"] in ("province", "treasury"):
-            key = (r["period"], r["province_code"], r["component_key"], r["fund_source"], r["capital_type"],
-                   r["plan_block"], r["source"], r["measure"])
+            key = (
+                r["period"],
+                r["province_code"],
+                r["component_key"],
+                r["fund_source"],
+                r["capital_type"],
+                r["plan_block"],
+                r["source"],
+                r["measure"],
+            )
             expected[key] = int(r["value_vnd"])
     got = {}
-    for row in query(warehouse_url, """
+    for row in query(
+        warehouse_url,
+        """
             select to_char(period, 'YYYY-MM'), province_code, component_key, fund_source, capital_type,
                    plan_block, reporting_source, plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
-            from marts.fct_ntp_monthly"""):
+            from marts.fct_ntp_monthly""",
+    ):
         *key, plan, alloc, disb = row
         for measure, value in (("plan_assigned", plan), ("allocated", alloc), ("disbursed_cumulative", disb)):
             if value:
@@ -77,23 +97,30 @@ def test_national_totals_equal_generated_totals(built: Path, warehouse_url: str)
         elif r["source"] == "treasury":
             expected[(r["period"], program, r["plan_block"], r["measure"], "treasury")] += int(r["value_vnd"])
     got = {}
-    for period, program, block, plan, p_alloc, t_alloc, p_disb, t_disb in query(warehouse_url, """
+    for period, program, block, plan, p_alloc, t_alloc, p_disb, t_disb in query(
+        warehouse_url,
+        """
             select to_char(period, 'YYYY-MM'), program_key, plan_block, plan_assigned_vnd,
                    province_allocated_vnd, treasury_allocated_vnd, province_disbursed_cumulative_vnd,
                    treasury_disbursed_cumulative_vnd
-            from marts.mart_disbursement_national"""):
-        for measure, source, value in (("plan_assigned", "province", plan), ("allocated", "province", p_alloc),
-                                       ("allocated", "treasury", t_alloc),
-                                       ("disbursed_cumulative", "province", p_disb),
-                                       ("disbursed_cumulative", "treasury", t_disb)):
+            from marts.mart_disbursement_national""",
+    ):
+        for measure, source, value in (
+            ("plan_assigned", "province", plan),
+            ("allocated", "province", p_alloc),
+            ("allocated", "treasury", t_alloc),
+            ("disbursed_cumulative", "province", p_disb),
+            ("disbursed_cumulative", "treasury", t_disb),
+        ):
             if value:
                 got[(period, program, block, measure, source)] = int(value)
     assert got == dict(expected)
     # one national row per month × program × plan block that has money
-    assert len(query(warehouse_url, "select 1 from marts.mart_disbursement_national")) == \
-        len({k[:3] for k in expected})
+    assert len(query(warehouse_url, "select 1 from marts.mart_disbursement_national")) == len({k[:3] for k in expected})
     # regional and national roll-ups agree with the province mart
-    diff = query(warehouse_url, """
+    diff = query(
+        warehouse_url,
+        """
         with p as (select period, program_key, plan_block, sum(province_disbursed_cumulative_vnd) as d,
                           sum(plan_assigned_vnd) as plan
                    from marts.mart_disbursement_progress group by 1, 2, 3),
@@ -104,16 +131,20 @@ def test_national_totals_equal_generated_totals(built: Path, warehouse_url: str)
                           plan_assigned_vnd as plan from marts.mart_disbursement_national)
         select * from p full join r using (period, program_key, plan_block)
                         full join n using (period, program_key, plan_block)
-        where p.d is distinct from r.d or p.d is distinct from n.d or p.plan is distinct from n.plan""")
+        where p.d is distinct from r.d or p.d is distinct from n.d or p.plan is distinct from n.plan""",
+    )
     assert diff == []
 
 
 def test_rates_and_deadlines(built: Path, warehouse_url: str):
-    rows = query(warehouse_url, """
+    rows = query(
+        warehouse_url,
+        """
         select disbursement_rate_pct, round(100.0 * province_disbursed_cumulative_vnd / plan_assigned_vnd, 2),
                disbursement_deadline, days_to_disbursement_deadline, allocation_deadline_passed
         from marts.mart_disbursement_progress
-        where period = date '2024-03-01' and plan_block = 'current' and plan_assigned_vnd > 0""")
+        where period = date '2024-03-01' and plan_block = 'current' and plan_assigned_vnd > 0""",
+    )
     assert rows
     for rate, recomputed, deadline, days, passed in rows:
         assert rate == recomputed
@@ -122,36 +153,50 @@ def test_rates_and_deadlines(built: Path, warehouse_url: str):
 
 def test_merged_province_history_equals_its_old_provinces(built: Path, warehouse_url: str):
     """Đà Nẵng after the merger (48) followed through 2024 = Đà Nẵng (48) + Quảng Nam (49) as they reported."""
-    merged = query(warehouse_url, """
+    merged = query(
+        warehouse_url,
+        """
         select period, program_key, plan_block, plan_assigned_vnd, province_allocated_vnd,
                province_disbursed_cumulative_vnd, treasury_disbursed_cumulative_vnd, reporting_units
         from marts.mart_disbursement_progress__merged
         where province_code_2025 = '48' and extract(year from period) = 2024
-        order by 1, 2, 3""")
-    summed = query(warehouse_url, """
+        order by 1, 2, 3""",
+    )
+    summed = query(
+        warehouse_url,
+        """
         select period, program_key, plan_block, sum(plan_assigned_vnd), sum(province_allocated_vnd),
                sum(province_disbursed_cumulative_vnd), sum(treasury_disbursed_cumulative_vnd), count(*)
         from marts.mart_disbursement_progress
         where province_code in ('48', '49') and extract(year from period) = 2024
-        group by 1, 2, 3 order by 1, 2, 3""")
+        group by 1, 2, 3 order by 1, 2, 3""",
+    )
     assert len(merged) == 12 * 3 * 2
     assert merged == summed
     assert {r[-1] for r in merged} == {2}
     # Điện Biên is its own successor: the merged view equals the as-reported one
-    assert query(warehouse_url, """
+    assert query(
+        warehouse_url,
+        """
         select count(*) from marts.mart_disbursement_progress__merged m
         join marts.mart_disbursement_progress p using (period, program_key, plan_block)
         where m.province_code_2025 = '11' and p.province_code = '11'
-          and m.province_disbursed_cumulative_vnd is distinct from p.province_disbursed_cumulative_vnd""") == [(0,)]
+          and m.province_disbursed_cumulative_vnd is distinct from p.province_disbursed_cumulative_vnd""",
+    ) == [(0,)]
     # the fact carries both codes: a 2024 Quảng Nam row is found under 48
-    assert query(warehouse_url, """
+    assert query(
+        warehouse_url,
+        """
         select distinct province_key, province_code_2025 from marts.fct_ntp_monthly
-        where province_code = '49' and period = date '2024-05-01'""") == [("49@2008", "48")]
+        where province_code = '49' and period = date '2024-05-01'""",
+    ) == [("49@2008", "48")]
 
 
 def test_in_month_disbursement_and_merger_month(built: Path, warehouse_url: str):
     """Province in-month = cumulative − last month's; in July 2025 last month is the predecessors' June sum."""
-    bad = query(warehouse_url, """
+    bad = query(
+        warehouse_url,
+        """
         select f.period, f.province_code, f.component_key
         from marts.fct_ntp_monthly f
         left join marts.fct_ntp_monthly prev
@@ -162,9 +207,12 @@ def test_in_month_disbursement_and_merger_month(built: Path, warehouse_url: str)
         where f.reporting_source = 'province' and extract(year from f.period) = 2024
           and f.disbursed_in_month_vnd is distinct from
               f.disbursed_cumulative_vnd - case when extract(month from f.period) = 1 then 0
-                                                else coalesce(prev.disbursed_cumulative_vnd, 0) end""")
+                                                else coalesce(prev.disbursed_cumulative_vnd, 0) end""",
+    )
     assert bad == []
-    july = query(warehouse_url, """
+    july = query(
+        warehouse_url,
+        """
         with june as (
             select component_key, fund_source, capital_type, plan_block, sum(disbursed_cumulative_vnd) as cum
             from marts.fct_ntp_monthly
@@ -175,16 +223,19 @@ def test_in_month_disbursement_and_merger_month(built: Path, warehouse_url: str)
         from marts.fct_ntp_monthly july
         left join june using (component_key, fund_source, capital_type, plan_block)
         where july.reporting_source = 'province' and july.period = date '2025-07-01'
-          and july.province_code = '48'""")
+          and july.province_code = '48'""",
+    )
     assert july[0][0] > 0 and july[0][0] == july[0][1]
     # after the merger Quảng Nam no longer reports; the 2025 unit is keyed @2025
-    assert query(warehouse_url, """
+    assert query(
+        warehouse_url,
+        """
         select distinct province_code, province_key from marts.fct_ntp_monthly
-        where period = date '2025-07-01' order by 1""") == [("11", "11@2025"), ("48", "48@2025")]
+        where period = date '2025-07-01' order by 1""",
+    ) == [("11", "11@2025"), ("48", "48@2025")]
 
 
-def test_incremental_month_is_idempotent_and_revision_updates_past_month(built: Path, warehouse_url: str,
-                                                                          dbt_with_env):
+def test_incremental_month_is_idempotent_and_revision_updates_past_month(built: Path, warehouse_url: str, dbt_with_env):
     """A rerun of a month changes nothing; a revised workbook for a past month, ingested by a later month's run,
     updates that month and the next month's in-month figure; the result equals a full rebuild."""
     from ntp import warehouse
@@ -195,49 +246,67 @@ def test_incremental_month_is_idempotent_and_revision_updates_past_month(built: 
 
     # a corrected March workbook for Điện Biên arrives with the May run: version 2 supersedes version 1
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
-        old_id, = conn.execute("""select file_id from audit.files where kind = 'province_workbook'
+        (old_id,) = conn.execute("""select file_id from audit.files where kind = 'province_workbook'
                                   and province_code = '11' and period = date '2024-03-01'
                                   and status = 'loaded'""").fetchone()
-        new_id, = conn.execute("""
+        (new_id,) = conn.execute(
+            """
             insert into audit.files (sha256, original_name, archive_path, size_bytes, kind, period,
                 province_code, report_date, received_at, status, row_count, unit, run_period, version)
             select sha256 || '-v2', original_name || ' (sửa)', archive_path, size_bytes, kind, period,
                 province_code, report_date + 10, received_at + interval '10 days', 'loaded', row_count, unit,
                 date '2024-05-01', 2
-            from audit.files where file_id = %s returning file_id""", (old_id,)).fetchone()
+            from audit.files where file_id = %s returning file_id""",
+            (old_id,),
+        ).fetchone()
         conn.execute("update audit.files set status = 'superseded' where file_id = %s", (old_id,))
-        conn.execute("""
+        conn.execute(
+            """
             insert into raw.province_report_cells
             select %s, sheet, source_row, source_column, period, province_code, capital_type, stt,
                    component_key, component_label, plan_block, measure, fund_source,
                    case when measure = 'disbursed_cumulative' and plan_block = 'current'
                         then value + 7000000 else value end,
                    value_as_reported
-            from raw.province_report_cells where file_id = %s""", (new_id, old_id))
-    march_before = query(warehouse_url, """select sum(disbursed_cumulative_vnd) from marts.fct_ntp_monthly
+            from raw.province_report_cells where file_id = %s""",
+            (new_id, old_id),
+        )
+    march_before = query(
+        warehouse_url,
+        """select sum(disbursed_cumulative_vnd) from marts.fct_ntp_monthly
         where period = date '2024-03-01' and province_code = '11' and reporting_source = 'province'
-          and plan_block = 'current'""")[0][0]
+          and plan_block = 'current'""",
+    )[0][0]
     untouched_before = checksum(warehouse_url, "mart_disbursement_progress__merged")
 
     dbt_with_env("build", "--select", STAR_MODELS, "--vars", "{period: '2024-05'}")
-    n_current = query(warehouse_url, """select count(*) from marts.fct_ntp_monthly
+    n_current = query(
+        warehouse_url,
+        """select count(*) from marts.fct_ntp_monthly
         where period = date '2024-03-01' and province_code = '11' and reporting_source = 'province'
-          and plan_block = 'current' and disbursed_cumulative_vnd is not null""")[0][0]
-    march_after, file_ids = query(warehouse_url, """
+          and plan_block = 'current' and disbursed_cumulative_vnd is not null""",
+    )[0][0]
+    march_after, file_ids = query(
+        warehouse_url,
+        """
         select sum(disbursed_cumulative_vnd), array_agg(distinct file_id) from marts.fct_ntp_monthly
         where period = date '2024-03-01' and province_code = '11' and reporting_source = 'province'
-          and plan_block = 'current'""")[0]
+          and plan_block = 'current'""",
+    )[0]
     assert file_ids == [new_id]
     assert march_after - march_before == 7000000 * n_current
     # April's in-month disbursement is measured against the revised March
-    april_bad = query(warehouse_url, """
+    april_bad = query(
+        warehouse_url,
+        """
         select count(*) from marts.fct_ntp_monthly a join marts.fct_ntp_monthly m
           on m.period = date '2024-03-01' and a.period = date '2024-04-01' and a.province_code = m.province_code
          and a.component_key = m.component_key and a.fund_source = m.fund_source
          and a.capital_type = m.capital_type and a.plan_block = m.plan_block
          and a.reporting_source = m.reporting_source
         where a.reporting_source = 'province' and a.province_code = '11'
-          and a.disbursed_in_month_vnd <> a.disbursed_cumulative_vnd - m.disbursed_cumulative_vnd""")
+          and a.disbursed_in_month_vnd <> a.disbursed_cumulative_vnd - m.disbursed_cumulative_vnd""",
+    )
     assert april_bad == [(0,)]
     assert checksum(warehouse_url, "mart_disbursement_progress__merged") != untouched_before
 

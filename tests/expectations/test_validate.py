@@ -24,9 +24,7 @@ def load(clean_warehouse, tmp_path):
         c.execute("truncate audit.validation_results")
 
     def run(path):
-        return ingest_file(
-            path, warehouse_url=clean_warehouse, run_period=date(2024, 3, 1), settings=settings
-        )
+        return ingest_file(path, warehouse_url=clean_warehouse, run_period=date(2024, 3, 1), settings=settings)
 
     return run
 

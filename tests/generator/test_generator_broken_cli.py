@@ -36,10 +36,7 @@ def test_broken_corpus_listed_and_really_broken(tmp_path: Path) -> None:
         assert (tmp_path / r["file"]).exists(), r
     assert not zipfile.is_zipfile(tmp_path / rows["not_a_workbook"]["file"])
     bomb = zipfile.ZipFile(tmp_path / rows["too_large"]["file"])
-    assert (
-        sum(i.file_size for i in bomb.infolist())
-        > 100 * (tmp_path / rows["too_large"]["file"]).stat().st_size
-    )
+    assert sum(i.file_size for i in bomb.infolist()) > 100 * (tmp_path / rows["too_large"]["file"]).stat().st_size
     xml = zipfile.ZipFile(tmp_path / rows["formula_without_value"]["file"]).read("xl/worksheets/sheet1.xml")
     assert b'<c r="D12" s="7"><f>E12+F12</f></c>' in xml
     truth_files = {r["file"] for r in res.ground_truth if r["rule_id"] in ("NTP-F01", "NTP-C02")}

@@ -132,9 +132,7 @@ def test_treasury_equals_province_and_no_findings(clean) -> None:
                 block = "current" if r["nam_kh"] == r["ky_bao_cao"][:4] else "carryover"
                 key = (period, r["ma_tinh"], r["loai_von"], code_of[r["ma_ctmt"]], block)
                 sums[key + ("allocated", r["nguon_von"], "treasury")] += int(r["du_toan_giao"])
-                sums[key + ("disbursed_cumulative", r["nguon_von"], "treasury")] += int(
-                    r["luy_ke_thanh_toan"]
-                )
+                sums[key + ("disbursed_cumulative", r["nguon_von"], "treasury")] += int(r["luy_ke_thanh_toan"])
     sums = {k: v for k, v in sums.items() if v}
     assert sums == {k: v for k, v in totals.items() if k[-1] == "treasury"}
     checked = 0

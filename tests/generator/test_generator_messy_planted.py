@@ -137,9 +137,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_messy_workbooks_hold_expected_totals(messy: Path) -> None:
     expected = _expected(messy, "province")
-    leaves = {
-        k for c in ("DTPT", "SN") for k in __import__("generator.layout", fromlist=["x"]).sheet(c).leaves
-    }
+    leaves = {k for c in ("DTPT", "SN") for k in __import__("generator.layout", fromlist=["x"]).sheet(c).leaves}
     checked = 0
     for path in sorted(messy.rglob("BC_NTP_*.xlsx")):
         code = path.name.split("_")[2]
@@ -173,9 +171,7 @@ def test_every_rule_planted_and_revision_listed(messy: Path) -> None:
     assert len(rev) == 1 and (messy / rev[0]["file"]).exists()
     wb = CalamineWorkbook.from_path(str(messy / rev[0]["file"]))
     title = " ".join(str(r[0]) for r in wb.get_sheet_by_name(wb.sheet_names[0]).to_python()[:12])
-    assert "Thay thế báo cáo ngày" in unicodedata.normalize(
-        "NFC", old_tone(title).replace("Thay thê", "Thay thế")
-    )
+    assert "Thay thế báo cáo ngày" in unicodedata.normalize("NFC", old_tone(title).replace("Thay thê", "Thay thế"))
 
 
 def test_treasury_equals_province_except_at_planted_keys(messy: Path) -> None:

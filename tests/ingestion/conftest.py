@@ -31,9 +31,7 @@ def ingest(clean_warehouse: str, settings: Settings):
     from ingestion.load import ingest_file
 
     def run(path: Path, run_period: date = RUN):
-        return ingest_file(
-            Path(path), warehouse_url=clean_warehouse, run_period=run_period, settings=settings
-        )
+        return ingest_file(Path(path), warehouse_url=clean_warehouse, run_period=run_period, settings=settings)
 
     return run
 

@@ -50,12 +50,8 @@ def default_lines() -> list[Line]:
         (D("1200.5"), D("300.25"), D("1100"), D("250.125"), D("150.333"), D("20")),
         (D("80"), D("20"), D("80"), D("20"), D("10.5"), D("0")),
     )
-    da1 = Line(
-        "1", _c("GNBV.DA1").name_vi, "GNBV.DA1", (D("500"), D("100"), D("480"), D("90"), D("60.001"), D("5"))
-    )
-    dtts1 = Line(
-        "1", _c("DTTS.DA1").name_vi, "DTTS.DA1", (D("900"), D("0"), D("850.75"), D("0"), D("99.999"), D("0"))
-    )
+    da1 = Line("1", _c("GNBV.DA1").name_vi, "GNBV.DA1", (D("500"), D("100"), D("480"), D("90"), D("60.001"), D("5")))
+    dtts1 = Line("1", _c("DTTS.DA1").name_vi, "DTTS.DA1", (D("900"), D("0"), D("850.75"), D("0"), D("99.999"), D("0")))
     ntm = Line("I", _c("NTM").name_vi, "NTM", nd02.current, nd02.carry)
     gnbv = Line("II", _c("GNBV").name_vi, "GNBV", da1.current, da1.carry)
     dtts = Line("III", _c("DTTS").name_vi, "DTTS", dtts1.current, dtts1.carry)
@@ -67,9 +63,7 @@ def default_lines() -> list[Line]:
 
 def rate(line: Line) -> Decimal:
     plan = line.current[0] + line.current[1]
-    return (Decimal(0) if not plan else ((line.current[4] + line.current[5]) / plan * 100)).quantize(
-        Decimal("0.01")
-    )
+    return (Decimal(0) if not plan else ((line.current[4] + line.current[5]) / plan * 100)).quantize(Decimal("0.01"))
 
 
 def vn_text(value: Decimal) -> str:

@@ -56,8 +56,7 @@ def test_national_extract_supersedes_province_extracts(national_first, ingest, d
     got = dict(db("select original_name, status from audit.files"))
     assert got == {"nat.csv": "loaded", "k11.csv": "superseded", "k49.csv": "superseded"}
     loaded_lines = db(
-        "select count(*) from raw.treasury_lines t join audit.files f using (file_id) "
-        "where f.status = 'loaded'"
+        "select count(*) from raw.treasury_lines t join audit.files f using (file_id) where f.status = 'loaded'"
     )
     assert loaded_lines == [(6,)]
 

@@ -90,9 +90,7 @@ def test_total_line_that_does_not_add_up_is_rejected(ingest, db, tmp_path):
 
 
 def test_short_total_line_is_dropped_explicitly(canonical_lines, ingest, db, tmp_path):
-    res = ingest(
-        write_csv(tmp_path / "t.csv", TREASURY_HEADER, treasury_rows(), trailer=["Tổng cộng", "123"])
-    )
+    res = ingest(write_csv(tmp_path / "t.csv", TREASURY_HEADER, treasury_rows(), trailer=["Tổng cộng", "123"]))
     assert res.status == "loaded" and "total line" in res.error_message
     assert _lines(db) == canonical_lines
 
@@ -204,6 +202,4 @@ def test_plan_file_variants_and_rejection(ingest, db, tmp_path):
     bad = [[*r[:2], "12345", *r[3:]] for r in plan_rows(year="2025")]
     res = ingest(write_csv(tmp_path / "p2.csv", PLAN_HEADER, bad))
     assert (res.status, res.error_code) == ("quarantined", "unknown_component")
-    assert db("select error_row, error_column from audit.files where status = 'quarantined'") == [
-        (2, "ma_ctmt")
-    ]
+    assert db("select error_row, error_column from audit.files where status = 'quarantined'") == [(2, "ma_ctmt")]

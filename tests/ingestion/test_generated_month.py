@@ -143,7 +143,6 @@ def test_every_messy_file_loads(messy: Month):
     assert not bad
 
 
-
 def test_the_corrected_re_delivery_supersedes_its_first_version(messy: Month, warehouse_url: str):
     # results report the status at each file's commit; the manifest has the final order
     status = dict(_query(warehouse_url, "select original_name, status from audit.files"))
@@ -177,10 +176,10 @@ def test_messy_plan_file_equals_the_generator(messy: Month, warehouse_url: str):
 def test_messy_variants_are_reported_in_the_manifest(messy: Month, warehouse_url: str):
     """Fixes that change what is loaded (dropped duplicates, padded codes, total lines) are never silent."""
     notes = " | ".join(
-        m for (m,) in _query(
+        m
+        for (m,) in _query(
             warehouse_url,
-            "select error_message from audit.files where kind <> 'province_workbook' "
-            "and error_message is not null",
+            "select error_message from audit.files where kind <> 'province_workbook' and error_message is not null",
         )
     )
     raw = "".join(p.read_bytes().decode("utf-8", "replace") for p in messy.files if p.suffix == ".csv")
@@ -194,9 +193,7 @@ def test_messy_variants_are_reported_in_the_manifest(messy: Month, warehouse_url
 
 @pytest.fixture(scope="module")
 def broken(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Month:
-    return _ingest_month(
-        warehouse_url, tmp_path_factory.mktemp("broken"), seed=5, messy=1, plant_rate=0.0, broken=True
-    )
+    return _ingest_month(warehouse_url, tmp_path_factory.mktemp("broken"), seed=5, messy=1, plant_rate=0.0, broken=True)
 
 
 def _broken_list(out: Path) -> dict[str, dict[str, str]]:
@@ -269,10 +266,14 @@ def test_broken_files_name_their_province_when_it_could_be_read(broken: Month, w
     rejected before the content is read."""
     expected = _broken_list(broken.out)
     with open(broken.out / "ground_truth.csv", encoding="utf-8") as f:
-        truth = {Path(r["file"]).name: r["province_code"] or None for r in csv.DictReader(f)
-                 if Path(r["file"]).name in expected}
-    got = dict(_query(warehouse_url, "select original_name, province_code from audit.files "
-                                     "where status = 'quarantined'"))
+        truth = {
+            Path(r["file"]).name: r["province_code"] or None
+            for r in csv.DictReader(f)
+            if Path(r["file"]).name in expected
+        }
+    got = dict(
+        _query(warehouse_url, "select original_name, province_code from audit.files where status = 'quarantined'")
+    )
     unread = {name for name, exp in expected.items() if exp["expected_error_code"] == "unsafe_file_name"}
     want = {name: (None if name in unread else province) for name, province in truth.items()}
     assert {name: got.get(name) for name in want} == want
@@ -290,9 +291,7 @@ def planted(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Mon
 
 def test_planted_unknown_codes_are_set_aside_and_the_extract_loads(planted: Month, warehouse_url: str):
     with open(planted.out / "ground_truth.csv", encoding="utf-8") as f:
-        truth = [
-            r for r in csv.DictReader(f) if r["rule_id"] == "NTP-C02" and "ma_ctmt" in r["note"]
-        ]
+        truth = [r for r in csv.DictReader(f) if r["rule_id"] == "NTP-C02" and "ma_ctmt" in r["note"]]
     assert truth, "the generator planted no unknown Treasury code at this seed"
     got = _query(
         warehouse_url,
@@ -305,4 +304,3 @@ def test_planted_unknown_codes_are_set_aside_and_the_extract_loads(planted: Mont
         assert n == 2  # the generator's note: 2 lines
     want = _expected(planted.out)["treasury"]
     assert _diff(_loaded_treasury(warehouse_url), want) == []
-

@@ -23,10 +23,7 @@ ROW = first_data_row()  # TỔNG SỐ line; programme NTM is ROW + 1, NTM.ND02 R
 
 def _encrypted(path):
     path.write_bytes(
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-        + b"\x00" * 504
-        + "EncryptionInfo".encode("utf-16-le")
-        + b"\x00" * 2048
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 2048
     )
 
 
@@ -85,9 +82,7 @@ CASES = {
         None,
     ),
     "old_province_after_merger": (
-        lambda p: write_workbook(
-            p, Variant(province_title="UBND TỈNH HÀ GIANG", period_line="Tháng 8 năm 2025")
-        ),
+        lambda p: write_workbook(p, Variant(province_title="UBND TỈNH HÀ GIANG", period_line="Tháng 8 năm 2025")),
         "unknown_province",
         "Biểu 01a",
         None,
@@ -144,9 +139,7 @@ CASES = {
         "E",
     ),
     "unknown_component": (
-        lambda p: write_workbook(
-            p, Variant(label_override={4: "Dự án 99: Không có trong danh mục"}, with_code=False)
-        ),
+        lambda p: write_workbook(p, Variant(label_override={4: "Dự án 99: Không có trong danh mục"}, with_code=False)),
         "unknown_component",
         "Biểu 01a",
         ROW + 4,
@@ -225,9 +218,7 @@ def test_other_files_of_the_month_still_load(clean_warehouse, db, tmp_path, sett
     from ingestion.load import ingest_files
 
     good = write_workbook(tmp_path / "a.xlsx")
-    bad = write_workbook(
-        tmp_path / "b.xlsx", Variant(province_title="UBND TỈNH LAI CHÂU", cell_override={(1, 0): "x"})
-    )
+    bad = write_workbook(tmp_path / "b.xlsx", Variant(province_title="UBND TỈNH LAI CHÂU", cell_override={(1, 0): "x"}))
     kbnn = write_csv(tmp_path / "k.csv", TREASURY_HEADER, treasury_rows())
     res = ingest_files(
         [good, bad, kbnn],

@@ -140,7 +140,8 @@ def test_files_for_period_by_content(ingest, inbox, tmp_path, clean_warehouse):
     assert files_for_period(inbox, run, clean_warehouse) == sorted([march, kbnn, plan, junk])
     # A later run also takes the not-yet-ingested reports of earlier months (late or corrected ones).
     assert files_for_period(inbox, date(2024, 4, 1), clean_warehouse) == sorted(
-        [april, kbnn_apr, plan, junk, march, kbnn])
+        [april, kbnn_apr, plan, junk, march, kbnn]
+    )
     assert files_for_period(inbox, date(2024, 1, 1), clean_warehouse) == sorted([plan, junk])
     for f in (junk, plan):
         ingest(f)
@@ -153,7 +154,8 @@ def test_files_for_period_by_content(ingest, inbox, tmp_path, clean_warehouse):
     assert files_for_period(inbox, date(2024, 2, 1), clean_warehouse, today=date(2024, 5, 2)) == []
     # ... but one dated after the current month is taken at once, to be quarantined as future_period.
     assert files_for_period(inbox, date(2024, 2, 1), clean_warehouse, today=date(2024, 3, 15)) == sorted(
-        [april, kbnn_apr])
+        [april, kbnn_apr]
+    )
 
 
 def test_same_content_under_two_names_is_ingested_once(ingest, db, tmp_path):
@@ -175,9 +177,7 @@ def test_a_copy_under_a_path_like_name_never_takes_the_place_of_the_report(
     unsafe = inbox / "..\\..\\BC_NTP_11_202403.xlsx"
     shutil.copyfile(good, unsafe)
     # the run of the month takes both (a `..` name is a path-like upload, not a hidden file)
-    assert files_for_period(inbox, date(2024, 3, 1), clean_warehouse, today=date(2024, 4, 20)) == sorted(
-        [good, unsafe]
-    )
+    assert files_for_period(inbox, date(2024, 3, 1), clean_warehouse, today=date(2024, 4, 20)) == sorted([good, unsafe])
     order = [unsafe, good] if unsafe_first else [good, unsafe]
     results = {path.name: ingest(path) for path in order}
     assert results[good.name].status == "loaded"

@@ -102,9 +102,7 @@ def test_pre_merger_name_is_a_province_before_july_2025(tmp_path):
 
 
 def test_replacement_note_and_footer_date_are_read(tmp_path):
-    v = Variant(
-        replaces="(Thay thế báo cáo ngày 05/4/2024)", footer_date="Điện Biên, ngày 12 tháng 4 năm 2024"
-    )
+    v = Variant(replaces="(Thay thế báo cáo ngày 05/4/2024)", footer_date="Điện Biên, ngày 12 tháng 4 năm 2024")
     rep = parse_workbook(write_workbook(tmp_path / "r.xlsx", v), today=TODAY)
     assert rep.report_date == date(2024, 4, 12)
     assert rep.replaces_note and "05/4/2024" in rep.replaces_note

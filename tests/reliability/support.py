@@ -13,14 +13,18 @@ TREASURY_HEADER = (
     "ky_bao_cao,ma_kbnn,ma_tinh,ma_ctmt,nguon_von,loai_von,nam_kh,ma_dvqhns,ten_dvqhns,"
     "du_toan_giao,luy_ke_thanh_toan,thanh_toan_trong_ky"
 )
-RAW_TABLES = ("raw.province_report_cells", "raw.treasury_lines", "raw.plan_assignments",
-              "audit.files", "audit.rejected_lines")
+RAW_TABLES = (
+    "raw.province_report_cells",
+    "raw.treasury_lines",
+    "raw.plan_assignments",
+    "audit.files",
+    "audit.rejected_lines",
+)
 
 
 def private_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a child process bound to its own NTP_DATA_DIR (and so its own embedded server)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PG", "WAREHOUSE_URL", "NTP_", "AIRFLOW"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "WAREHOUSE_URL", "NTP_", "AIRFLOW"))}
     env.update(NTP_DATA_DIR=str(data_dir), DBT_SEND_ANONYMOUS_USAGE_STATS="False", **extra)
     return env
 
@@ -44,14 +48,18 @@ def query(url: str, sql: str, params: tuple | None = None) -> list[tuple]:
 def marts_checksums(url: str) -> dict[str, tuple[int, str]]:
     """{table: (row count, md5 of all rows in a total order)} for every table of the `marts` schema."""
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [r[0] for r in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and table_type = 'BASE TABLE' order by 1")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "and table_type = 'BASE TABLE' order by 1"
+            )
+        ]
         out = {}
         for t in tables:
             out[t] = conn.execute(
-                f"select count(*), coalesce(md5(string_agg(r::text, E'\\n' order by r::text)), '') "
-                f"from marts.{t} r").fetchone()
+                f"select count(*), coalesce(md5(string_agg(r::text, E'\\n' order by r::text)), '') from marts.{t} r"
+            ).fetchone()
     return out
 
 
@@ -60,37 +68,43 @@ def raw_fingerprint(url: str, *, with_ids: bool = True) -> dict[str, tuple[int, 
     load timestamps, so two warehouses that loaded the same files can be compared."""
     cols = {
         "raw.province_report_cells": "sheet, source_row, source_column, period, province_code, capital_type, "
-                                     "stt, component_key, component_label, plan_block, measure, fund_source, "
-                                     "value, value_as_reported",
+        "stt, component_key, component_label, plan_block, measure, fund_source, "
+        "value, value_as_reported",
         "raw.treasury_lines": "source_line, period, ky_bao_cao, ma_kbnn, ma_tinh, ma_ctmt, nguon_von, "
-                              "loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, luy_ke_thanh_toan, "
-                              "thanh_toan_trong_ky",
+        "loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, luy_ke_thanh_toan, "
+        "thanh_toan_trong_ky",
         "raw.plan_assignments": "source_line, nam_kh, ma_tinh, ma_ctmt, nguon_von, loai_von, ke_hoach_giao",
         "audit.files": "sha256, original_name, archive_path, size_bytes, kind, period, province_code, "
-                       "status, version, row_count, error_code, error_message, error_sheet, error_row, "
-                       "error_column",
-        "audit.rejected_lines": "source_line, column_name, raw_value, error_code, message, period, "
-                                "province_code, line",
+        "status, version, row_count, error_code, error_message, error_sheet, error_row, "
+        "error_column",
+        "audit.rejected_lines": "source_line, column_name, raw_value, error_code, message, period, province_code, line",
     }
     with psycopg.connect(url, autocommit=True) as conn:
         out = {}
         for table in RAW_TABLES:
             select = "r" if with_ids else f"({cols[table]})"
             agg = f"md5(string_agg({select}::text, E'\\n' order by {select}::text))"
-            out[table] = conn.execute(
-                f"select count(*), coalesce({agg}, '') "
-                f"from (select * from {table}) r").fetchone()
+            out[table] = conn.execute(f"select count(*), coalesce({agg}, '') from (select * from {table}) r").fetchone()
     return out
 
 
 # -- bad inputs written by the test suite, beyond the generator's corpus ---------------------------
 
+
 def _line(period: str = "202402", province: str = "11", **over: str) -> list[str]:
     row = {
-        "ky_bao_cao": period, "ma_kbnn": f"{int(province) * 100 + 11:04d}", "ma_tinh": province,
-        "ma_ctmt": "91002", "nguon_von": "NSTW", "loai_von": "DTPT", "nam_kh": period[:4],
-        "ma_dvqhns": f"1{province}0001", "ten_dvqhns": "Ban Quản lý dự án huyện",
-        "du_toan_giao": "1000000000", "luy_ke_thanh_toan": "100000000", "thanh_toan_trong_ky": "100000000",
+        "ky_bao_cao": period,
+        "ma_kbnn": f"{int(province) * 100 + 11:04d}",
+        "ma_tinh": province,
+        "ma_ctmt": "91002",
+        "nguon_von": "NSTW",
+        "loai_von": "DTPT",
+        "nam_kh": period[:4],
+        "ma_dvqhns": f"1{province}0001",
+        "ten_dvqhns": "Ban Quản lý dự án huyện",
+        "du_toan_giao": "1000000000",
+        "luy_ke_thanh_toan": "100000000",
+        "thanh_toan_trong_ky": "100000000",
     }
     row.update(over)
     return list(row.values())
@@ -128,31 +142,53 @@ def _zip_without_workbook() -> bytes:
 
 #: (file name, content, expected error_code, expected row, expected column) — each a distinct bad input.
 EXTRA_CASES: list[tuple[str, bytes, str, int | None, str | None]] = [
-    ("KBNN_11_hang_loi_202402.csv",
-     _csv(_line(ma_dvqhns="1110002"), _line(ma_dvqhns="1110003")[:-1]), "bad_csv_row", 3, None),
-    ("KBNN_11_nhieu_ky_202402.csv",
-     _csv(_line(ma_dvqhns="1110004"), _line("202401", ma_dvqhns="1110005")),
-     "mixed_periods", 2, "ky_bao_cao"),
-    ("KBNN_11_nguon_loi_202402.csv",
-     _csv(_line(nguon_von="XYZ", ma_dvqhns="1110006")), "invalid_code", 2, "nguon_von"),
-    ("KBNN_11_loai_loi_202402.csv",
-     _csv(_line(loai_von="DTXD", ma_dvqhns="1110007")), "invalid_code", 2, "loai_von"),
-    ("KBNN_11_tong_sai_202402.csv",
-     _csv(_line(ma_dvqhns="1110008"), _line(ma_dvqhns="1110009"),
-          ["Tổng cộng", "", "", "", "", "", "", "", "", "3000000000", "200000000", "200000000"]),
-     "total_mismatch", 4, "du_toan_giao"),
-    ("KBNN_11_ma_loi_202402.csv",
-     _csv(_line(ma_dvqhns="1110010")).replace("Ban Quản lý".encode(), b"Ban Qu\x81\x8d\x9dn"),
-     "bad_encoding", 2, None),
-    ("KBNN_11_tu_dong_loi_202402.csv", _csv(_line(du_toan_giao='"12,5"', ma_dvqhns="1110011")),
-     "unparseable_number", 2, "du_toan_giao"),
+    (
+        "KBNN_11_hang_loi_202402.csv",
+        _csv(_line(ma_dvqhns="1110002"), _line(ma_dvqhns="1110003")[:-1]),
+        "bad_csv_row",
+        3,
+        None,
+    ),
+    (
+        "KBNN_11_nhieu_ky_202402.csv",
+        _csv(_line(ma_dvqhns="1110004"), _line("202401", ma_dvqhns="1110005")),
+        "mixed_periods",
+        2,
+        "ky_bao_cao",
+    ),
+    ("KBNN_11_nguon_loi_202402.csv", _csv(_line(nguon_von="XYZ", ma_dvqhns="1110006")), "invalid_code", 2, "nguon_von"),
+    ("KBNN_11_loai_loi_202402.csv", _csv(_line(loai_von="DTXD", ma_dvqhns="1110007")), "invalid_code", 2, "loai_von"),
+    (
+        "KBNN_11_tong_sai_202402.csv",
+        _csv(
+            _line(ma_dvqhns="1110008"),
+            _line(ma_dvqhns="1110009"),
+            ["Tổng cộng", "", "", "", "", "", "", "", "", "3000000000", "200000000", "200000000"],
+        ),
+        "total_mismatch",
+        4,
+        "du_toan_giao",
+    ),
+    (
+        "KBNN_11_ma_loi_202402.csv",
+        _csv(_line(ma_dvqhns="1110010")).replace("Ban Quản lý".encode(), b"Ban Qu\x81\x8d\x9dn"),
+        "bad_encoding",
+        2,
+        None,
+    ),
+    (
+        "KBNN_11_tu_dong_loi_202402.csv",
+        _csv(_line(du_toan_giao='"12,5"', ma_dvqhns="1110011")),
+        "unparseable_number",
+        2,
+        "du_toan_giao",
+    ),
     ("BC_NTP_11_mat_khau_202402.xlsx", _encrypted_workbook(), "encrypted", None, None),
     ("BC_NTP_11_khong_bieu_202402.xlsx", _workbook_without_report_sheets(), "missing_sheets", None, None),
     ("BC_NTP_11_zip_khac_202402.xlsx", _zip_without_workbook(), "not_a_workbook", None, None),
     ("-KBNN_11_202402.csv", _csv(_line(ma_dvqhns="1110012")), "unsafe_file_name", None, None),
     ("KBNN_11_%2e%2e%2f202402.csv", _csv(_line(ma_dvqhns="1110013")), "unsafe_file_name", None, None),
-    ("C:\\Users\\ke_toan\\KBNN_11_202402.csv", _csv(_line(ma_dvqhns="1110014")), "unsafe_file_name",
-     None, None),
+    ("C:\\Users\\ke_toan\\KBNN_11_202402.csv", _csv(_line(ma_dvqhns="1110014")), "unsafe_file_name", None, None),
     ("KBNN_11\nfake_202402.csv", _csv(_line(ma_dvqhns="1110015")), "unsafe_file_name", None, None),
 ]
 

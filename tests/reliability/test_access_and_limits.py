@@ -26,7 +26,8 @@ SECRET_PATTERNS = {
     "private key": re.compile(r"-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP )?PRIVATE KEY"),
     "credentials in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"{}<>$]+:([^/\s@'\"{}<>]+)@", re.I),
     "password assignment": re.compile(
-        r"""(?ix)\w*(?:password|passwd|pwd|secret|api_?key|access_?key|token)\w*\s*[:=]\s*['"]([^'"\s]{6,})['"]"""),
+        r"""(?ix)\w*(?:password|passwd|pwd|secret|api_?key|access_?key|token)\w*\s*[:=]\s*['"]([^'"\s]{6,})['"]"""
+    ),
     "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "Slack or GitHub token": re.compile(r"\b(?:xox[abpr]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{30,})\b"),
 }
@@ -34,7 +35,8 @@ SECRET_PATTERNS = {
 PLACEHOLDER = re.compile(
     r"(?i)^(?:\$\{?\w+\}?|\{\{.*|<[^>]+>|\*+|x+|\.\.\.|changeme|change-me|example\w*|placeholder|"
     r"your[-_]\w+|airflow|postgres|ntp|password|secret|user|pass|dummy|test\w*|bi-[\w-]*test[\w-]*|"
-    r".*not-a-secret.*|.*test-only.*|%\(.*|%s)$")
+    r".*not-a-secret.*|.*test-only.*|%\(.*|%s)$"
+)
 
 
 def _tracked_files() -> list[Path]:
@@ -71,16 +73,22 @@ def test_the_secret_scan_finds_what_it_must(tmp_path: Path):
     fake_key = "-----BEGIN " + "RSA PRIVATE KEY-----"
     planted.write_text(
         f'{fake_key}\nDB = "postgresql://etl:' + 'S3cr3tPassw0rd@db.example.org/ntp"\n'
-        'smtp_password = ' + '"hunter22Real"\nkey = "AKIA' + "ABCDEFGHIJKLMNOP" + '"\n'
-        'ok = "postgresql://${PGUSER}:${PGPASSWORD}@host/db"\npassword = "changeme"\n', encoding="utf-8")
+        "smtp_password = " + '"hunter22Real"\nkey = "AKIA' + "ABCDEFGHIJKLMNOP" + '"\n'
+        'ok = "postgresql://${PGUSER}:${PGPASSWORD}@host/db"\npassword = "changeme"\n',
+        encoding="utf-8",
+    )
     orig = PROJECT_ROOT
     try:
         globals()["PROJECT_ROOT"] = tmp_path
         hits = scan_for_secrets([planted])
     finally:
         globals()["PROJECT_ROOT"] = orig
-    assert sorted(h[2] for h in hits) == ["AWS access key", "credentials in a URL", "password assignment",
-                                          "private key"]
+    assert sorted(h[2] for h in hits) == [
+        "AWS access key",
+        "credentials in a URL",
+        "password assignment",
+        "private key",
+    ]
 
 
 def test_no_env_file_or_key_file_is_tracked():
@@ -168,8 +176,14 @@ print(len(files_for_period(Path(sys.argv[2]), date(2024, 2, 1), sys.argv[1])), "
 
 def _peak_rss_mib(code: str, url: str, arg: Path, data: Path) -> tuple[float, str]:
     """Run `code` in a fresh interpreter; its own peak RSS (wait4 rusage of that child only), and output."""
-    proc = subprocess.Popen([sys.executable, "-c", code, url, str(arg)], env=support.private_env(data),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, url, str(arg)],
+        env=support.private_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -224,8 +238,7 @@ def test_oversized_workbook_is_refused_within_a_memory_bound(workbooks, clean_wa
     assert peak < 300, peak
 
 
-def test_discovering_a_zip_bomb_in_the_inbox_stays_within_a_memory_bound(workbooks, clean_warehouse,
-                                                                        tmp_path):
+def test_discovering_a_zip_bomb_in_the_inbox_stays_within_a_memory_bound(workbooks, clean_warehouse, tmp_path):
     good, _ = _peak_rss_mib(CHILD_DISCOVER, clean_warehouse, workbooks["good"].parent, tmp_path)
     bomb, out = _peak_rss_mib(CHILD_DISCOVER, clean_warehouse, workbooks["bomb"].parent, tmp_path)
     assert out == "1 file(s)"  # still handed to the loader, which quarantines it

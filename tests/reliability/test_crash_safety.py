@@ -50,10 +50,12 @@ def _big_extract(path: Path, lines: int) -> None:
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(support.TREASURY_HEADER + "\n")
         for i in range(lines):
-            f.write(f"202402,1411,14,{codes[i % len(codes)]},{'NSTW' if i % 2 else 'NSDP'},"
-                    f"{'DTPT' if i % 3 else 'SN'},{2024 - i % 3},{1_000_000 + i},"
-                    f"Ban Quản lý dự án số {i % 97},"
-                    f"{1_000_000 + i * 7},{500_000 + i * 3},{i % 1000}\n")
+            f.write(
+                f"202402,1411,14,{codes[i % len(codes)]},{'NSTW' if i % 2 else 'NSDP'},"
+                f"{'DTPT' if i % 3 else 'SN'},{2024 - i % 3},{1_000_000 + i},"
+                f"Ban Quản lý dự án số {i % 97},"
+                f"{1_000_000 + i * 7},{500_000 + i * 3},{i % 1000}\n"
+            )
 
 
 def _new_database(server, name: str) -> str:
@@ -104,9 +106,13 @@ def crash(tmp_path_factory: pytest.TempPathFactory):
 
 def _start_child(crash: Crash, url: str, marker: Path) -> subprocess.Popen:
     env = support.private_env(crash.data)
-    return subprocess.Popen([sys.executable, str(CHILD), url, MONTH.strftime("%Y-%m"), str(marker),
-                             *map(str, crash.files)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), url, MONTH.strftime("%Y-%m"), str(marker), *map(str, crash.files)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _wait_for_copy(crash: Crash, child: subprocess.Popen, marker: Path, database: str) -> None:
@@ -115,8 +121,11 @@ def _wait_for_copy(crash: Crash, child: subprocess.Popen, marker: Path, database
         assert child.poll() is None, child.stdout.read()
         assert time.monotonic() < deadline, "the COPY never started"
         time.sleep(0.05)
-    active = support.query(crash.url("postgres"), "select count(*) from pg_stat_activity "
-                           "where datname = %s and query ilike 'copy %%'", (database,))
+    active = support.query(
+        crash.url("postgres"),
+        "select count(*) from pg_stat_activity where datname = %s and query ilike 'copy %%'",
+        (database,),
+    )
     assert active == [(1,)], "no COPY in progress on the server"
 
 
@@ -138,10 +147,13 @@ def _nothing_of(url: str, path: Path) -> None:
     assert support.query(url, "select count(*) from audit.files where sha256 = %s", (sha,)) == [(0,)]
     assert support.query(url, "select count(*) from raw.treasury_lines where ma_tinh = '14'") == [(0,)]
     # The per-load constant defaults were rolled back with the transaction.
-    defaults = support.query(url, "select pg_get_expr(d.adbin, d.adrelid) from pg_attrdef d "
-                                  "join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum "
-                                  "where d.adrelid = 'raw.treasury_lines'::regclass "
-                                  "and a.attname = 'file_id'")
+    defaults = support.query(
+        url,
+        "select pg_get_expr(d.adbin, d.adrelid) from pg_attrdef d "
+        "join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum "
+        "where d.adrelid = 'raw.treasury_lines'::regclass "
+        "and a.attname = 'file_id'",
+    )
     assert "current_setting" in defaults[0][0]
 
 
@@ -150,8 +162,11 @@ def _same_as_clean(crash: Crash, url: str) -> None:
     want = support.raw_fingerprint(crash.clean_url, with_ids=False)
     assert got == want
     assert got["raw.treasury_lines"][0] > BIG_LINES
-    orphans = support.query(url, "select count(*) from raw.treasury_lines t where not exists "
-                                 "(select 1 from audit.files f where f.file_id = t.file_id)")
+    orphans = support.query(
+        url,
+        "select count(*) from raw.treasury_lines t where not exists "
+        "(select 1 from audit.files f where f.file_id = t.file_id)",
+    )
     assert orphans == [(0,)]
 
 
@@ -165,8 +180,9 @@ def test_sigkill_during_copy_leaves_nothing_and_a_rerun_equals_a_clean_load(cras
     assert child.returncode == -signal.SIGKILL
     # The server notices the lost client and rolls its transaction back.
     deadline = time.monotonic() + 60
-    while support.query(crash.url("postgres"), "select count(*) from pg_stat_activity where datname = "
-                                               "'killed' and state <> 'idle'") != [(0,)]:
+    while support.query(
+        crash.url("postgres"), "select count(*) from pg_stat_activity where datname = 'killed' and state <> 'idle'"
+    ) != [(0,)]:
         assert time.monotonic() < deadline, "the killed loader's backend never went away"
         time.sleep(0.2)
     _nothing_of(url, crash.big)

@@ -37,23 +37,46 @@ DUPLICATE_SOURCE = "KBNN_12_202402.csv"
 DUPLICATE_COPY = "KBNN_12_202402_gui_lai.csv"
 REVISION = "BC_NTP_12_lai_chau_202402_thay_the.xlsx"
 FIRST_VERSION = "BC_NTP_12_lai_chau_202402.xlsx"
-GOOD_FILES = ("BC_NTP_11_dien_bien_202402.xlsx", FIRST_VERSION, "KBNN_11_202402.csv", DUPLICATE_SOURCE,
-              "KHV_giao_2024.csv")
+GOOD_FILES = (
+    "BC_NTP_11_dien_bien_202402.xlsx",
+    FIRST_VERSION,
+    "KBNN_11_202402.csv",
+    DUPLICATE_SOURCE,
+    "KHV_giao_2024.csv",
+)
 
 #: The generator's --broken corpus for this scenario (province 11, February 2024), as broken_files.csv
 #: lists it; a test checks the two lists agree, so a new generator case shows up here.
 GENERATOR_CASES = (
-    "BC_NTP_11_cat_ngan_202402.xlsx", "BC_NTP_11_khong_phai_excel_202402.xlsx", "BC_NTP_11_html_202402.xls",
-    "BC_NTP_11_bom_nen_202402.xlsx", "BC_NTP_11_rong_202402.xlsx", "KBNN_11_rong_202402.csv",
-    "BC_NTP_11_thieu_cot_202402.xlsx", "BC_NTP_99_ha_tay_202402.xlsx", "BC_NTP_11_hang_la_202402.xlsx",
-    "BC_NTP_11_so_loi_202402.xlsx", "BC_NTP_11_cong_thuc_202402.xlsx", "BC_NTP_11_khong_ky_202402.xlsx",
-    "BC_NTP_11_tuong_lai_202402.xlsx", "BC_NTP_11_don_vi_202402.xlsx", "..\\..\\BC_NTP_11_202402.xlsx",
-    "KBNN_11_sai_cot_202402.csv", "KBNN_11_tab_202402.csv", "KBNN_99_202402.csv", "KBNN_11_so_loi_202402.csv",
-    "KBNN_11_tuong_lai_202402.csv", "KBNN_11_qua_lon_202402.csv", "KBNN_11_am_202402.csv",
-    "KBNN_11_ky_loi_202402.csv", "KHV_giao_sai_cot_2024.csv", "KBNN_11_nhi_phan_202402.csv",
+    "BC_NTP_11_cat_ngan_202402.xlsx",
+    "BC_NTP_11_khong_phai_excel_202402.xlsx",
+    "BC_NTP_11_html_202402.xls",
+    "BC_NTP_11_bom_nen_202402.xlsx",
+    "BC_NTP_11_rong_202402.xlsx",
+    "KBNN_11_rong_202402.csv",
+    "BC_NTP_11_thieu_cot_202402.xlsx",
+    "BC_NTP_99_ha_tay_202402.xlsx",
+    "BC_NTP_11_hang_la_202402.xlsx",
+    "BC_NTP_11_so_loi_202402.xlsx",
+    "BC_NTP_11_cong_thuc_202402.xlsx",
+    "BC_NTP_11_khong_ky_202402.xlsx",
+    "BC_NTP_11_tuong_lai_202402.xlsx",
+    "BC_NTP_11_don_vi_202402.xlsx",
+    "..\\..\\BC_NTP_11_202402.xlsx",
+    "KBNN_11_sai_cot_202402.csv",
+    "KBNN_11_tab_202402.csv",
+    "KBNN_99_202402.csv",
+    "KBNN_11_so_loi_202402.csv",
+    "KBNN_11_tuong_lai_202402.csv",
+    "KBNN_11_qua_lon_202402.csv",
+    "KBNN_11_am_202402.csv",
+    "KBNN_11_ky_loi_202402.csv",
+    "KHV_giao_sai_cot_2024.csv",
+    "KBNN_11_nhi_phan_202402.csv",
 )
 EXTRA_CASES = tuple(c[0] for c in support.EXTRA_CASES)
 REFERENCE_CODES = ("unknown_province", "unknown_component")
+
 
 @dataclass
 class Run:
@@ -83,12 +106,23 @@ def _findings(url: str) -> list[dict]:
 
 def _run(data: Path, inbox: Path, url: str) -> Run:
     env = support.private_env(data, NTP_BI_PASSWORD=BI_PASSWORD)
-    proc = subprocess.run([NTP, "run", "--period", MONTH, "--inbox", str(inbox)], env=env,
-                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.run(
+        [NTP, "run", "--period", MONTH, "--inbox", str(inbox)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     log_path = data / "logs" / f"ntp_monthly-{MONTH}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
-    return Run(proc.returncode, proc.stdout + proc.stderr, log, support.marts_checksums(url),
-               support.raw_fingerprint(url), _findings(url))
+    return Run(
+        proc.returncode,
+        proc.stdout + proc.stderr,
+        log,
+        support.marts_checksums(url),
+        support.raw_fingerprint(url),
+        _findings(url),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +131,16 @@ def scenario(tmp_path_factory: pytest.TempPathFactory):
 
     base = tmp_path_factory.mktemp("rel-dag")
     gen, inbox, data = base / "gen", base / "inbox", base / "data"
-    generate(gen, [date(2024, 2, 1), date(2024, 3, 1)], provinces=["11", "12"], scale="small", seed=5,
-             messy=1, plant_rate=0.0, broken=True)
+    generate(
+        gen,
+        [date(2024, 2, 1), date(2024, 3, 1)],
+        provinces=["11", "12"],
+        scale="small",
+        seed=5,
+        messy=1,
+        plant_rate=0.0,
+        broken=True,
+    )
     assert (gen / "2024-03" / REVISION).exists(), "the generator no longer writes the expected revision"
     shutil.copytree(gen / MONTH, inbox / MONTH)
     support.write_extra_cases(inbox / MONTH / "extra")
@@ -149,9 +191,12 @@ def _expected(scenario: Scenario, name: str) -> dict:
         return {"code": code, "sheet": None, "row": row, "column": column}
     with open(scenario.gen / "broken_files.csv", encoding="utf-8") as f:
         r = next(r for r in csv.DictReader(f) if Path(r["file"]).name == name)
-    return {"code": r["expected_error_code"], "sheet": r["expected_sheet"] or None,
-            "row": int(r["expected_row"]) if r["expected_row"] else None,
-            "column": r["expected_column"] or None}
+    return {
+        "code": r["expected_error_code"],
+        "sheet": r["expected_sheet"] or None,
+        "row": int(r["expected_row"]) if r["expected_row"] else None,
+        "column": r["expected_column"] or None,
+    }
 
 
 def _case_params():
@@ -171,8 +216,11 @@ def test_bad_input_is_quarantined_precisely(scenario: Scenario, name: str):
             assert row[f"error_{key}"] == exp[key], (key, row)
     assert name in row["error_message"] and f"[{exp['code']}]" in row["error_message"]
     # The quarantine copy and its .error.json, inside the quarantine folder.
-    reports = [p for p in (scenario.data / "quarantine").rglob("*.error.json")
-               if json.loads(p.read_text(encoding="utf-8"))["file"] == name]
+    reports = [
+        p
+        for p in (scenario.data / "quarantine").rglob("*.error.json")
+        if json.loads(p.read_text(encoding="utf-8"))["file"] == name
+    ]
     assert len(reports) == 1, reports
     report = json.loads(reports[0].read_text(encoding="utf-8"))
     assert report["code"] == exp["code"] and report["sha256"] == row["sha256"]
@@ -189,7 +237,9 @@ def test_bad_input_is_quarantined_precisely(scenario: Scenario, name: str):
         "select (select count(*) from raw.province_report_cells where file_id = %(f)s) + "
         "(select count(*) from raw.treasury_lines where file_id = %(f)s) + "
         "(select count(*) from raw.plan_assignments where file_id = %(f)s) + "
-        "(select count(*) from audit.rejected_lines where file_id = %(f)s)", {"f": fid})
+        "(select count(*) from audit.rejected_lines where file_id = %(f)s)",
+        {"f": fid},
+    )
     assert leaked == [(0,)]
     # A finding in the marts names the file (NTP-C02 for an unresolved reference, else NTP-F01).
     rule = "NTP-C02" if exp["code"] in REFERENCE_CODES else "NTP-F01"
@@ -203,16 +253,25 @@ def test_the_months_good_files_loaded(scenario: Scenario):
     for name in GOOD_FILES:
         assert name in files, name
         assert files[name]["status"] in ("loaded", "superseded") and files[name]["row_count"] > 0, files[name]
-    facts = support.query(scenario.url,
-                          "select province_code, reporting_source, count(*) from marts.fct_ntp_monthly "
-                          "where period = %s group by 1, 2 order by 1, 2", (date(2024, 2, 1),))
-    assert [(p, s) for p, s, _ in facts] == [("11", "province"), ("11", "treasury"),
-                                            ("12", "province"), ("12", "treasury")], facts
+    facts = support.query(
+        scenario.url,
+        "select province_code, reporting_source, count(*) from marts.fct_ntp_monthly "
+        "where period = %s group by 1, 2 order by 1, 2",
+        (date(2024, 2, 1),),
+    )
+    assert [(p, s) for p, s, _ in facts] == [
+        ("11", "province"),
+        ("11", "treasury"),
+        ("12", "province"),
+        ("12", "treasury"),
+    ], facts
     assert (scenario.data / "reports" / MONTH / "alert.html").exists()
 
 
 def test_no_row_in_raw_without_an_accepted_file(scenario: Scenario):
-    orphans = support.query(scenario.url, """
+    orphans = support.query(
+        scenario.url,
+        """
         select 'cells', count(*) from raw.province_report_cells c
             where not exists (select 1 from audit.files f where f.file_id = c.file_id
                               and f.status in ('loaded', 'superseded'))
@@ -223,7 +282,8 @@ def test_no_row_in_raw_without_an_accepted_file(scenario: Scenario):
         union all
         select 'plan', count(*) from raw.plan_assignments p
             where not exists (select 1 from audit.files f where f.file_id = p.file_id
-                              and f.status in ('loaded', 'superseded'))""")
+                              and f.status in ('loaded', 'superseded'))""",
+    )
     assert all(n == 0 for _, n in orphans), orphans
 
 
@@ -239,7 +299,9 @@ def test_running_the_month_again_leaves_the_marts_identical(scenario: Scenario):
 
 def test_running_the_month_again_adds_no_raw_row(scenario: Scenario):
     assert scenario.runs["B"].raw == scenario.runs["A"].raw
-    dupes = support.query(scenario.url, """
+    dupes = support.query(
+        scenario.url,
+        """
         select count(*) from (select file_id, source_line from raw.treasury_lines group by 1, 2
                               having count(*) > 1) d
         union all
@@ -247,7 +309,8 @@ def test_running_the_month_again_adds_no_raw_row(scenario: Scenario):
                                      fund_source from raw.province_report_cells group by 1, 2, 3, 4, 5, 6, 7
                               having count(*) > 1) d
         union all
-        select count(*) from (select sha256 from audit.files group by 1 having count(*) > 1) d""")
+        select count(*) from (select sha256 from audit.files group by 1 having count(*) > 1) d""",
+    )
     assert dupes == [(0,), (0,), (0,)]
 
 
@@ -264,9 +327,13 @@ def test_the_correction_supersedes_the_first_version_and_both_stay_in_raw(scenar
     first, fixed = files[FIRST_VERSION], files[REVISION]
     assert (first["status"], first["version"]) == ("superseded", 1)
     assert (fixed["status"], fixed["version"]) == ("loaded", 2)
-    counts = dict(support.query(scenario.url, "select file_id, count(*) from raw.province_report_cells "
-                                              "where file_id = any(%s) group by 1",
-                                ([first["file_id"], fixed["file_id"]],)))
+    counts = dict(
+        support.query(
+            scenario.url,
+            "select file_id, count(*) from raw.province_report_cells where file_id = any(%s) group by 1",
+            ([first["file_id"], fixed["file_id"]],),
+        )
+    )
     assert counts.get(first["file_id"], 0) > 0 and counts.get(fixed["file_id"], 0) > 0
 
 
@@ -282,12 +349,15 @@ def _expected_province_figures(gen: Path, province: str) -> dict[tuple, int]:
 
 def test_the_marts_carry_the_corrected_figures(scenario: Scenario):
     fixed_id = _files(scenario.url)[REVISION]["file_id"]
-    rows = support.query(scenario.url, """
+    rows = support.query(
+        scenario.url,
+        """
         select capital_type, component_key, plan_block, fund_source, file_id,
                plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
         from marts.fct_ntp_monthly
         where period = '2024-02-01' and province_code = '12' and reporting_source = 'province'
-          and fund_source in ('NSTW', 'NSDP')""")
+          and fund_source in ('NSTW', 'NSDP')""",
+    )
     assert rows and {r[4] for r in rows} == {fixed_id}
     want = _expected_province_figures(scenario.gen, "12")
     got = {}
@@ -295,18 +365,26 @@ def test_the_marts_carry_the_corrected_figures(scenario: Scenario):
         for measure, v in (("plan_assigned", plan), ("allocated", alloc), ("disbursed_cumulative", disb)):
             if v:
                 got[(cap, comp, block, measure, fund)] = int(v)
-    want = {k: v for k, v in want.items() if k[3] in ("plan_assigned", "allocated", "disbursed_cumulative")
-            and k[4] in ("NSTW", "NSDP") and k[1] in {g[1] for g in got}}
+    want = {
+        k: v
+        for k, v in want.items()
+        if k[3] in ("plan_assigned", "allocated", "disbursed_cumulative")
+        and k[4] in ("NSTW", "NSDP")
+        and k[1] in {g[1] for g in got}
+    }
     assert got == want
     assert scenario.runs["C"].marts["fct_ntp_monthly"] != scenario.runs["B"].marts["fct_ntp_monthly"]
 
 
 def _caused_by_first_version(scenario: Scenario) -> set[str]:
     """Open findings of the month on province 12 before the correction that are gone after it."""
+
     def open_keys(run: str) -> set[str]:
-        return {f["finding_key"] for f in scenario.runs[run].findings
-                if f["period"] == date(2024, 2, 1) and f["province_code"] == "12"
-                and f["status"] in ("new", "persisting")}
+        return {
+            f["finding_key"]
+            for f in scenario.runs[run].findings
+            if f["period"] == date(2024, 2, 1) and f["province_code"] == "12" and f["status"] in ("new", "persisting")
+        }
 
     return open_keys("B") - open_keys("C")
 
@@ -315,8 +393,11 @@ def test_the_findings_of_the_wrong_figure_are_closed(scenario: Scenario):
     caused = _caused_by_first_version(scenario)
     before = [f for f in scenario.runs["B"].findings if f["finding_key"] in caused]
     assert any(f["rule_id"] == "NTP-A02" for f in before), "the wrong first version raised no NTP-A02"
-    after_open = [f for f in scenario.runs["C"].findings
-                  if f["finding_key"] in _caused_by_first_version(scenario) and f["status"] != "resolved"]
+    after_open = [
+        f
+        for f in scenario.runs["C"].findings
+        if f["finding_key"] in _caused_by_first_version(scenario) and f["status"] != "resolved"
+    ]
     assert after_open == []
 
 
@@ -345,28 +426,31 @@ def test_bi_role_reads_every_mart(scenario: Scenario, bi: str):
             conn.execute(f"select * from marts.{table} limit 1").fetchall()
 
 
-@pytest.mark.parametrize("sql", [
-    "select * from raw.treasury_lines limit 1",
-    "select * from raw.province_report_cells limit 1",
-    "select * from raw.plan_assignments limit 1",
-    "select * from audit.files limit 1",
-    "select * from audit.rejected_lines limit 1",
-    "select * from staging.stg_treasury__lines limit 1",
-    "select * from reference.ref_components limit 1",
-    "select * from quality.rule_ntp_a01__allocation_mismatch limit 1",
-    "insert into marts.dim_month select * from marts.dim_month limit 1",
-    "update marts.fct_findings set status = 'resolved'",
-    "delete from marts.fct_ntp_monthly",
-    "truncate marts.fct_findings",
-    "alter table marts.dim_month add column x int",
-    "create table marts.bi_scratch (x int)",
-    "create table public.bi_scratch (x int)",
-    "create schema bi_scratch",
-    "drop table marts.dim_month",
-    "create role bi_other login",
-    "select pg_read_file('postgresql.conf')",
-    "copy marts.dim_month to '/tmp/bi_dump.csv'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from raw.treasury_lines limit 1",
+        "select * from raw.province_report_cells limit 1",
+        "select * from raw.plan_assignments limit 1",
+        "select * from audit.files limit 1",
+        "select * from audit.rejected_lines limit 1",
+        "select * from staging.stg_treasury__lines limit 1",
+        "select * from reference.ref_components limit 1",
+        "select * from quality.rule_ntp_a01__allocation_mismatch limit 1",
+        "insert into marts.dim_month select * from marts.dim_month limit 1",
+        "update marts.fct_findings set status = 'resolved'",
+        "delete from marts.fct_ntp_monthly",
+        "truncate marts.fct_findings",
+        "alter table marts.dim_month add column x int",
+        "create table marts.bi_scratch (x int)",
+        "create table public.bi_scratch (x int)",
+        "create schema bi_scratch",
+        "drop table marts.dim_month",
+        "create role bi_other login",
+        "select pg_read_file('postgresql.conf')",
+        "copy marts.dim_month to '/tmp/bi_dump.csv'",
+    ],
+)
 def test_bi_role_is_refused(bi: str, sql: str):
     with psycopg.connect(bi) as conn, pytest.raises((errors.InsufficientPrivilege, errors.InvalidSchemaName)):
         conn.execute(sql)

@@ -58,9 +58,7 @@ class Workbook:
                 values[(cap, node, block, measure, fund)] += delta
                 node = tree[node]
             values[(cap, "TOTAL", block, measure, fund)] += delta
-        out = [
-            (cap, comp, block, measure, fund, v) for (cap, comp, block, measure, fund), v in values.items()
-        ]
+        out = [(cap, comp, block, measure, fund, v) for (cap, comp, block, measure, fund), v in values.items()]
         if self.with_total_column:
             sums: dict[tuple[str, str, str, str], int] = defaultdict(int)
             for cap, comp, block, measure, _fund, v in out:
@@ -82,9 +80,7 @@ class Workbook:
             if (cap, comp) in self.rates:
                 out.append((cap, comp, "current", "disbursement_rate_pct", "TOTAL", self.rates[(cap, comp)]))
             elif plan:
-                out.append(
-                    (cap, comp, "current", "disbursement_rate_pct", "TOTAL", round(disb * 100 / plan, 2))
-                )
+                out.append((cap, comp, "current", "disbursement_rate_pct", "TOTAL", round(disb * 100 / plan, 2)))
         return out
 
 
@@ -178,9 +174,7 @@ def treasury_lines_of(wb: Workbook, *, carryover_year: int | None = None) -> lis
     return out
 
 
-def load_treasury(
-    conn, period: date, province_code: str | None, lines: list[tuple], *, name: str | None = None
-) -> int:
+def load_treasury(conn, period: date, province_code: str | None, lines: list[tuple], *, name: str | None = None) -> int:
     fid = add_file(conn, "treasury_extract", period, province_code, name=name)
     rows = [
         (
@@ -221,8 +215,18 @@ def set_aside(
         """insert into audit.rejected_lines (file_id, source_line, column_name, raw_value, error_code,
                message, period, province_code, line)
            values (%s, %s, %s, %s, %s, %s, %s, %s, jsonb_build_object(%s::text, %s::text))""",
-        (file_id, source_line, column, raw_value, code, f"{column} '{raw_value}' is unknown", period,
-         province_code, column, raw_value),
+        (
+            file_id,
+            source_line,
+            column,
+            raw_value,
+            code,
+            f"{column} '{raw_value}' is unknown",
+            period,
+            province_code,
+            column,
+            raw_value,
+        ),
     )
 
 

@@ -38,9 +38,7 @@ def builds(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) ->
     from ntp.periods import period_range
 
     out: Path = tmp_path_factory.mktemp("incremental")
-    result = generator.generate(
-        out, PERIODS, provinces="01,11", seed=1, messy=1, plant_rate=0.05, broken=True
-    )
+    result = generator.generate(out, PERIODS, provinces="01,11", seed=1, messy=1, plant_rate=0.05, broken=True)
     revisions = [r for r in result.ground_truth if r["rule_id"] == "REVISION"]
     assert [r["period"] for r in revisions] == ["2023-01"], revisions
     revised = out / revisions[0]["file"]
@@ -57,8 +55,14 @@ def builds(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) ->
             label = month.strftime("%Y-%m")
             if month == months[0]:
                 dbt(
-                    "build", "--select", "+fct_findings", "--full-refresh",
-                    "--vars", f"{{period: '{label}'}}", "--indirect-selection", "cautious",
+                    "build",
+                    "--select",
+                    "+fct_findings",
+                    "--full-refresh",
+                    "--vars",
+                    f"{{period: '{label}'}}",
+                    "--indirect-selection",
+                    "cautious",
                 )
             else:
                 dbt("run", "--select", "+fct_findings", "--vars", f"{{period: '{label}'}}")

@@ -53,8 +53,16 @@ def builds(warehouse_url: str, dbt) -> dict:
     out: dict = {}
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
         first = _load_month(conn, FEB, planted=True)
-        dbt("build", "--select", "+fct_findings", "--full-refresh", "--vars", "{period: '2024-02'}",
-            "--indirect-selection", "cautious")
+        dbt(
+            "build",
+            "--select",
+            "+fct_findings",
+            "--full-refresh",
+            "--vars",
+            "{period: '2024-02'}",
+            "--indirect-selection",
+            "cautious",
+        )
         _load_month(conn, MAR, planted=True)
         dbt("run", "--select", "+fct_findings", "--vars", "{period: '2024-03'}")
         out["before"] = conn.execute(ROWS).fetchall()
@@ -95,9 +103,7 @@ def test_the_correction_resolves_the_finding_in_its_month(builds: dict) -> None:
     assert (key, province, treasury, delta) == (before_feb[0], *before_feb[6:])
     assert delta == 50 * M
     # March still reports the wrong figure: a new streak starts there
-    assert [(r[2], r[3], r[4], r[5]) for r in after if r[2] == "2024-03"] == [
-        ("2024-03", "new", None, "2024-03")
-    ]
+    assert [(r[2], r[3], r[4], r[5]) for r in after if r[2] == "2024-03"] == [("2024-03", "new", None, "2024-03")]
 
 
 def test_rerunning_the_month_keeps_it_resolved(builds: dict) -> None:

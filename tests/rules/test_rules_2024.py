@@ -41,9 +41,7 @@ def clean_leaves(m: int) -> dict:
     }
 
 
-def _replace(
-    line: tuple, plan: int | None = None, alloc: int | None = None, disb: int | None = None
-) -> tuple:
+def _replace(line: tuple, plan: int | None = None, alloc: int | None = None, disb: int | None = None) -> tuple:
     return (
         line[0] if plan is None else plan,
         line[1] if alloc is None else alloc,
@@ -213,9 +211,7 @@ def test_a01_allocation_mismatch(db) -> None:
     ]
     assert rows[0]["source_file"] == "province_workbook_11_202404.xlsx" and rows[0]["source_row"]
     resolved = [
-        r
-        for r in findings(db, "NTP-A01", province_code="11", include_resolved=True)
-        if r["status"] == "resolved"
+        r for r in findings(db, "NTP-A01", province_code="11", include_resolved=True) if r["status"] == "resolved"
     ]
     assert [(r["period"], r["first_seen"]) for r in resolved] == [("2024-07", "2024-04")]
 
@@ -281,9 +277,7 @@ def test_c01_report_missing(db) -> None:
 
 def test_c02_unresolved_reference(db) -> None:
     rows = findings(db, "NTP-C02")
-    assert {
-        (r["period"], r["province_code"], r["subject"], r["measure"], r["source_file"]) for r in rows
-    } == {
+    assert {(r["period"], r["province_code"], r["subject"], r["measure"], r["source_file"]) for r in rows} == {
         ("2024-05", None, "province", "file", "BC_99_052024.xlsx"),
         ("2024-05", "11", "treasury", "ma_ctmt", "treasury_extract_11_202405.csv"),
     }
@@ -316,10 +310,7 @@ def test_i01_disbursed_exceeds_allocated(db) -> None:
 
 def test_i02_allocated_exceeds_plan(db) -> None:
     rows = findings(db, "NTP-I02", period="2024-05")
-    got = {
-        (r["province_code"], r["component_key"], r["subject"], r["expected_vnd"], r["delta_vnd"])
-        for r in rows
-    }
+    got = {(r["province_code"], r["component_key"], r["subject"], r["expected_vnd"], r["delta_vnd"]) for r in rows}
     assert ("12", "GNBV.DA4.TDA1", "province", 2_000 * M, 20 * M) in got
     assert ("12", "GNBV.DA4.TDA1", "treasury", 2_000 * M, 20 * M) in got
     # 20's ×1000 and ×2 allocations exceed its plan too (side effects of the T02 case).
@@ -351,12 +342,12 @@ def test_i03_parts_do_not_sum(db) -> None:
 
 def test_i04_rate_mismatch(db) -> None:
     rows = findings(db, "NTP-I04")
-    assert [
-        (r["period"], r["province_code"], r["component_key"], r["capital_type"], r["measure"]) for r in rows
-    ] == [("2024-05", "22", "NTM.ND02", "DTPT", "disbursement_rate_pct")]
-    assert float(rows[0]["expected_vnd"]) == pytest.approx(41.67) and float(
-        rows[0]["delta_vnd"]
-    ) == pytest.approx(0.5, abs=0.01)
+    assert [(r["period"], r["province_code"], r["component_key"], r["capital_type"], r["measure"]) for r in rows] == [
+        ("2024-05", "22", "NTM.ND02", "DTPT", "disbursement_rate_pct")
+    ]
+    assert float(rows[0]["expected_vnd"]) == pytest.approx(41.67) and float(rows[0]["delta_vnd"]) == pytest.approx(
+        0.5, abs=0.01
+    )
 
 
 def test_t01_cumulative_decreased(db) -> None:
@@ -418,8 +409,7 @@ def test_d02_carryover_deadline_missed(db) -> None:
 def test_d03_year_end_risk(db) -> None:
     rows = findings(db, "NTP-D03")
     assert [
-        (r["period"], r["province_code"], r["component_key"], r["province_value_vnd"], r["expected_vnd"])
-        for r in rows
+        (r["period"], r["province_code"], r["component_key"], r["province_value_vnd"], r["expected_vnd"]) for r in rows
     ] == [("2024-10", "24", "NTM.ND02", 5_000 * M, 10_000 * M)]
     assert "65.00 %" in rows[0]["detail"]
 
@@ -455,7 +445,6 @@ def test_findings_columns_and_uniqueness(db) -> None:
     ):
         assert needed in cols
     dupes = db.execute(
-        "select count(*) from (select finding_key, period from marts.fct_findings "
-        "group by 1, 2 having count(*) > 1) d"
+        "select count(*) from (select finding_key, period from marts.fct_findings group by 1, 2 having count(*) > 1) d"
     ).fetchone()[0]
     assert dupes == 0

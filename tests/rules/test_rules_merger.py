@@ -57,7 +57,6 @@ def test_rebuild_does_not_duplicate(db, dbt) -> None:
     dbt("build", "--select", "fct_findings")
     after = db.execute("select count(*) from marts.fct_findings").fetchone()[0]
     dupes = db.execute(
-        "select count(*) from (select finding_key, period from marts.fct_findings "
-        "group by 1, 2 having count(*) > 1) d"
+        "select count(*) from (select finding_key, period from marts.fct_findings group by 1, 2 having count(*) > 1) d"
     ).fetchone()[0]
     assert before == after and dupes == 0

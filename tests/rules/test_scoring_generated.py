@@ -29,9 +29,7 @@ def scored(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) ->
     from ntp.periods import period_range
 
     out = tmp_path_factory.mktemp("generated")
-    result = generator.generate(
-        out, PERIODS, provinces=PROVINCES, seed=7, plant_rate=PLANT_RATE, broken=True
-    )
+    result = generator.generate(out, PERIODS, provinces=PROVINCES, seed=7, plant_rate=PLANT_RATE, broken=True)
     reset_warehouse(warehouse_url)
     for month in period_range(PERIODS):
         folder = out / month.strftime("%Y-%m")
@@ -43,8 +41,9 @@ def scored(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) ->
     scores = scoring.score(truth, found, set(PROVINCES.split(",")))
     buf = io.StringIO()
     scoring.print_scores(scores, fmt="table", out=buf)
-    SCORE_REPORTS.append(f"{PERIODS}, provinces {PROVINCES}, plant {PLANT_RATE}, seed 7, broken files\n"
-                         + buf.getvalue())
+    SCORE_REPORTS.append(
+        f"{PERIODS}, provinces {PROVINCES}, plant {PLANT_RATE}, seed 7, broken files\n" + buf.getvalue()
+    )
     if os.environ.get("NTP_SCORE_REPORT"):
         Path(os.environ["NTP_SCORE_REPORT"]).write_text(buf.getvalue())
     return {"scores": scores, "truth": truth, "result": result}
