@@ -10,22 +10,24 @@
     ],
 ) }}
 -- Tiến độ giải ngân: disbursement progress by province (as reported that month) × program × month × plan
--- block, both sources, rates against plan and against the plan-year deadlines. Adds leaf lines only.
-with facts as (
-    select * from {{ ref('fct_ntp_monthly') }}
+-- block: the published figures (fct_published_figures: the book of record, never a suspect figure), every
+-- rate computed from them, the coverage by publication status, and the province-reported and
+-- Treasury-reported sums as their own columns. Adds leaf lines only.
+with keys as (
+    select * from {{ ref('fct_published_figures') }}
     where {{ period_filter('period') }} and is_leaf
 ),
 
 measures as (
     select
-        period,
-        province_code,
-        province_key,
-        province_code_2025,
-        program_key,
-        plan_block,
-        {{ progress_sums_from_fact() }}
-    from facts
+        keys.period,
+        keys.province_code,
+        keys.province_key,
+        keys.province_code_2025,
+        keys.program_key,
+        keys.plan_block,
+        {{ progress_sums_from_keys('keys') }}
+    from keys
     group by 1, 2, 3, 4, 5, 6
 ),
 

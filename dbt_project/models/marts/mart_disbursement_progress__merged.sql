@@ -10,20 +10,23 @@
 ) }}
 -- The same progress under the 34 post-merger provinces for the whole history: a province merged on
 -- 1 July 2025 is followed back through 2021–2025 as the sum of its predecessors (NQ 202/2025/QH15).
-with facts as (
-    select * from {{ ref('fct_ntp_monthly') }}
+-- Published figures, rates and coverage as in mart_disbursement_progress; provinces are counted as reporting
+-- units (the predecessors before the merger).
+with keys as (
+    select * from {{ ref('fct_published_figures') }}
     where {{ period_filter('period') }} and is_leaf and province_code_2025 is not null
 ),
 
 measures as (
     select
-        period,
-        province_code_2025,
-        program_key,
-        plan_block,
-        {{ progress_sums_from_fact() }},
-        count(distinct province_code) as reporting_units
-    from facts
+        keys.period,
+        keys.province_code_2025,
+        keys.program_key,
+        keys.plan_block,
+        {{ progress_sums_from_keys('keys') }},
+        count(distinct keys.province_code) filter (where keys.in_province_report or keys.in_treasury_extract)
+            as reporting_units
+    from keys
     group by 1, 2, 3, 4
 ),
 
