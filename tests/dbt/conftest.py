@@ -13,7 +13,8 @@ import pytest
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 STAR_MODELS = (
     "int_province_figures__current int_treasury_figures__by_plan_year int_treasury_figures__by_key "
-    "fct_ntp_monthly fct_reconciliation mart_disbursement_progress mart_disbursement_progress__merged "
+    "fct_ntp_monthly fct_reconciliation fct_findings fct_published_figures mart_disbursement_progress "
+    "mart_disbursement_progress__merged "
     "mart_disbursement_regional mart_disbursement_national"
 )
 

@@ -140,10 +140,10 @@ def test_rates_and_deadlines(built: Path, warehouse_url: str):
     rows = query(
         warehouse_url,
         """
-        select disbursement_rate_pct, round(100.0 * province_disbursed_cumulative_vnd / plan_assigned_vnd, 2),
+        select disbursement_rate_pct, round(100.0 * published_disbursed_with_plan_vnd / published_plan_assigned_vnd, 2),
                disbursement_deadline, days_to_disbursement_deadline, allocation_deadline_passed
         from marts.mart_disbursement_progress
-        where period = date '2024-03-01' and plan_block = 'current' and plan_assigned_vnd > 0""",
+        where period = date '2024-03-01' and plan_block = 'current' and published_plan_assigned_vnd > 0""",
     )
     assert rows
     for rate, recomputed, deadline, days, passed in rows:

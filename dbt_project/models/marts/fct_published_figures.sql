@@ -14,8 +14,10 @@
 -- leaf lines, missing line = 0) when it covers the province-year, else the province's report; the Treasury
 -- extract for allocation and disbursement (leaf lines, missing line = 0) when loaded for the province-month,
 -- else the province's report. A figure flagged by an open finding of a rule whose catalogue row has
--- `makes_figure_suspect` is never published; the next source is, or nothing. Keys: every line either source
--- reported, and every plan-file line of a province expected that month. Incremental by report month.
+-- `makes_figure_suspect` is never published; the next source is, or nothing. Keys: every leaf line either
+-- source reported, and every plan-file line of a province expected that month. Parent lines are not published
+-- figures of their own: a total is the sum of its published leaves (a parent the province wrote contains its
+-- children as written, suspect ones included). Incremental by report month.
 with facts as (
     select * from {{ ref('fct_ntp_monthly') }}
     where {{ period_filter('period') }}
@@ -166,21 +168,22 @@ sources as (
     select
         joined.*,
         case
-            when plan_file_loaded and is_leaf and plan_block = 'current' then 'plan_file'
+            when plan_file_loaded and plan_block = 'current' then 'plan_file'
             when province_report_loaded and not province_plan_suspect then 'province'
             else 'none'
         end as published_plan_assigned_source,
         case
-            when treasury_extract_loaded and is_leaf and not treasury_allocated_suspect then 'treasury'
+            when treasury_extract_loaded and not treasury_allocated_suspect then 'treasury'
             when province_report_loaded and not province_allocated_suspect then 'province'
             else 'none'
         end as published_allocated_source,
         case
-            when treasury_extract_loaded and is_leaf and not treasury_disbursed_suspect then 'treasury'
+            when treasury_extract_loaded and not treasury_disbursed_suspect then 'treasury'
             when province_report_loaded and not province_disbursed_suspect then 'province'
             else 'none'
         end as published_disbursed_source
     from joined
+    where is_leaf
 ),
 
 published as (
@@ -216,7 +219,6 @@ select
     province_key,
     province_code_2025,
     program_key,
-    is_leaf,
     published_plan_assigned_vnd,
     published_allocated_vnd,
     published_disbursed_cumulative_vnd,

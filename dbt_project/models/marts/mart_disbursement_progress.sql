@@ -12,10 +12,10 @@
 -- Tiến độ giải ngân: disbursement progress by province (as reported that month) × program × month × plan
 -- block: the published figures (fct_published_figures: the book of record, never a suspect figure), every
 -- rate computed from them, the coverage by publication status, and the province-reported and
--- Treasury-reported sums as their own columns. Adds leaf lines only.
+-- Treasury-reported sums as their own columns. Leaf lines only (the grain of fct_published_figures).
 with keys as (
     select * from {{ ref('fct_published_figures') }}
-    where {{ period_filter('period') }} and is_leaf
+    where {{ period_filter('period') }}
 ),
 
 measures as (

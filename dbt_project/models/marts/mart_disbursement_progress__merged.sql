@@ -14,7 +14,7 @@
 -- units (the predecessors before the merger).
 with keys as (
     select * from {{ ref('fct_published_figures') }}
-    where {{ period_filter('period') }} and is_leaf and province_code_2025 is not null
+    where {{ period_filter('period') }} and province_code_2025 is not null
 ),
 
 measures as (
