@@ -8,14 +8,14 @@
         {'columns': ['province_code_2025', 'period']},
     ],
 ) }}
--- Số liệu công bố: the figure the warehouse publishes per key (month × province × component × fund source ×
--- capital type × plan block), from its book of record, with the statuses that hold on the key
--- (docs/warehouse.md, "Books of record"). Books of record: the annual plan file for the plan (current-block
--- leaf lines, missing line = 0) when it covers the province-year, else the province's report; the Treasury
--- extract for allocation and disbursement (leaf lines, missing line = 0) when loaded for the province-month,
--- else the province's report. A figure flagged by an open finding of a rule whose catalogue row has
--- `makes_figure_suspect` is never published; the next source is, or nothing. Keys: every leaf line either
--- source reported, and every plan-file line of a province expected that month. Parent lines are not published
+-- Số liệu công bố: the figure the warehouse publishes per key (month × province × leaf component × fund
+-- source × capital type × plan block), from its book of record, with the statuses that hold on the key
+-- (docs/warehouse.md, "Books of record"). Books of record: the annual plan file for the plan (current block,
+-- missing line = 0) when it covers the province-year, else the province's report; the Treasury extract for
+-- allocation and disbursement (missing line = 0) when loaded for the province-month, else the province's
+-- report. A figure flagged by an open finding of a rule whose catalogue row has `makes_figure_suspect` is
+-- never published; the next source is, or nothing. Keys: every leaf line either source reported, and every
+-- plan-file line of a province expected that month (in a month with reports). Parent lines are not published
 -- figures of their own: a total is the sum of its published leaves (a parent the province wrote contains its
 -- children as written, suspect ones included). Incremental by report month.
 with facts as (
@@ -58,6 +58,13 @@ plan_file_coverage as (
     select distinct period, province_code from plan_file
 ),
 
+-- months with a report of either kind (a month only the plan file belongs to publishes nothing)
+reporting_months as (
+    select period from province_months
+    group by period
+    having bool_or(has_workbook or has_treasury)
+),
+
 keys as (
     select period, province_code, component_key, fund_source, capital_type, plan_block from reported
     union
@@ -65,6 +72,7 @@ keys as (
         plan_file.capital_type, plan_file.plan_block
     from plan_file
     inner join province_months using (period, province_code)
+    inner join reporting_months using (period)
 ),
 
 catalogue as (
