@@ -32,8 +32,8 @@ from benchlib import target as goal  # noqa: E402
 DBT_DIR = ROOT / "dbt_project"
 STAR = (
     "int_province_figures__current int_treasury_figures__by_plan_year int_treasury_figures__by_key "
-    "fct_ntp_monthly fct_reconciliation mart_disbursement_progress mart_disbursement_progress__merged "
-    "mart_disbursement_regional mart_disbursement_national"
+    "fct_ntp_monthly fct_reconciliation fct_published_figures mart_disbursement_progress "
+    "mart_disbursement_progress__merged mart_disbursement_regional mart_disbursement_national"
 )
 INCREMENTAL = set(STAR.split())
 LAST = "2025-12"
