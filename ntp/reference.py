@@ -1,4 +1,4 @@
-"""Reference data (components, provinces before and after the 1 July 2025 merger).
+"""Reference data (components, provinces before and after the 1 July 2025 merger, the rule catalogue).
 
 The single copy lives in `dbt_project/seeds/` so dbt and Python read the same files; an operator who
 replaces the placeholder Treasury codes edits one CSV.
@@ -53,6 +53,45 @@ class Province:
 def _rows(name: str, seeds_dir: Path = SEEDS_DIR) -> list[dict[str, str]]:
     with open(seeds_dir / name, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str  # NTP-A01
+    name: str  # allocation_mismatch
+    severity: str
+    category: str
+    tolerance_vnd: int
+    tolerance_pct: float  # percent: 0.05 = 0.05 %
+    message_vi: str
+    message_en: str
+
+    @property
+    def model_name(self) -> str:
+        """The dbt model of the rule: `rule_ntp_a01__allocation_mismatch`."""
+        return f"rule_{self.rule_id.lower().replace('-', '_')}__{self.name}"
+
+
+@cache
+def rule_catalogue() -> tuple[Rule, ...]:
+    """The quality rules, in catalogue order: `ref_rule_catalogue.csv` is their only list."""
+    return tuple(
+        Rule(
+            rule_id=r["rule_id"],
+            name=r["name"],
+            severity=r["severity"],
+            category=r["category"],
+            tolerance_vnd=int(r["tolerance_vnd"]),
+            tolerance_pct=float(r["tolerance_pct"]),
+            message_vi=r["message_vi"],
+            message_en=r["message_en"],
+        )
+        for r in _rows("ref_rule_catalogue.csv")
+    )
+
+
+def rule(rule_id: str) -> Rule:
+    return next(r for r in rule_catalogue() if r.rule_id == rule_id)
 
 
 @cache
