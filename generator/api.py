@@ -20,7 +20,7 @@ from generator.report import ProvinceReport, assemble
 from generator.treasury import HEADER, PLAN_HEADER, line_rows, month_lines, plan_lines, plan_rows, write_csv
 from generator.workbook import strip_diacritics, write_workbook
 from ntp import reference
-from ntp.periods import period_range
+from ntp.periods import add_months, period_range
 
 TRUTH_HEADER = (
     "rule_id",
@@ -104,7 +104,7 @@ def _mtime(path: Path, when: datetime) -> None:
 
 def report_date(seed: int, period: date, code: str) -> date:
     r = np.random.default_rng([seed & 0xFFFFFFFF, period.year, period.month, int(code), 6])
-    nxt = date(period.year + (period.month == 12), period.month % 12 + 1, 1)
+    nxt = add_months(period, 1)
     day = int(r.integers(3, 13)) if r.random() < 0.9 else int(r.integers(13, 26))
     return nxt.replace(day=day)
 
@@ -337,7 +337,7 @@ def _write_month(
         path = folder / f"KBNN_{name}_{d:%Y%m}.csv"
         rng = np.random.default_rng([seed & 0xFFFFFFFF, d.year, d.month, 0 if name == "toanquoc" else int(name), 10])
         write_csv(path, HEADER, rows, csv_style(rng, messy), AMOUNT_COLS, rng)
-        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        nxt = add_months(d, 1)
         _mtime(path, datetime(nxt.year, nxt.month, 5, 7, 0))
         result.files.append(path)
         for c in delivered if name == "toanquoc" else [name]:

@@ -21,13 +21,11 @@ MEASURES = ("plan_assigned", "allocated", "disbursed_cumulative")
 SHEET_NAMES = {"DTPT": "Biểu 01a", "SN": "Biểu 01b"}
 SHEET_TITLES = {"DTPT": "VỐN ĐẦU TƯ PHÁT TRIỂN", "SN": "VỐN SỰ NGHIỆP"}
 
-#: Cross-source tolerance of the rule catalogue: max(1,000,000 VND, 0.05 %).
-TOL_VND = 1_000_000
-TOL_PCT = 0.0005
 
-
-def tolerance(*values: int) -> float:
-    return max(TOL_VND, TOL_PCT * max((abs(int(v)) for v in values), default=0))
+def tolerance(rule_id: str, *values: int) -> float:
+    """A rule's tolerance from the rule catalogue: max(tolerance_vnd, tolerance_pct % of the larger value)."""
+    rule = reference.rule(rule_id)
+    return max(rule.tolerance_vnd, rule.tolerance_pct / 100 * max((abs(int(v)) for v in values), default=0))
 
 
 @dataclass(frozen=True)

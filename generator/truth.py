@@ -8,18 +8,13 @@ and clean data is checked to produce nothing.
 
 from __future__ import annotations
 
-import csv
-from datetime import date
-from functools import cache
+from datetime import date, timedelta
 
 from generator.layout import BLOCKS, FUNDS, MEASURES, reporting_province, slot_index, slots, tolerance
 from generator.model import CARRY_OFFSETS
 from generator.report import B_CUR, ProvinceReport, rate
 from ntp import reference
-
-T02_BANDS = ((300, 3_000), (300_000, 3_000_000))
-D03_FIRST_MONTH = 10
-ALLOCATION_DEADLINE = (4, 15)
+from ntp.periods import add_months
 
 
 def carryover_deadline(plan_year: int) -> date:
@@ -28,25 +23,25 @@ def carryover_deadline(plan_year: int) -> date:
     From the deadline seed (`ref_deadlines.csv`, kind `carryover_disbursement`) when it lists the year,
     else 31 December of plan year + 2.
     """
-    return _deadlines().get(plan_year, date(plan_year + 2, 12, 31))
+    return reference.deadlines("carryover_disbursement").get(plan_year, date(plan_year + 2, 12, 31))
 
 
-@cache
-def _deadlines() -> dict[int, date]:
-    path = reference.SEEDS_DIR / "ref_deadlines.csv"
-    if not path.exists():
-        return {}
-    with open(path, newline="", encoding="utf-8") as f:
-        return {
-            int(r["plan_year"]): date.fromisoformat(r["deadline_date"])
-            for r in csv.DictReader(f)
-            if r.get("deadline_kind") == "carryover_disbursement"
-        }
+def after_allocation_deadline(d: date) -> bool:
+    """Report month `d` ends after its plan year's allocation deadline (`ref_deadlines.csv`, kind
+    `allocation`); a year the seed does not list has no deadline, as in the dbt rule."""
+    deadline = reference.deadlines("allocation").get(d.year)
+    return deadline is not None and month_end(d) > deadline
+
+
+def months_to_year_end_deadline(plan_year: int) -> int | None:
+    """Months of execution of a plan year up to its year-end disbursement deadline (`ref_deadlines.csv`, kind
+    `year_end_disbursement`: 31 January of the next year = 13); None when the seed does not list the year."""
+    deadline = reference.deadlines("year_end_disbursement").get(plan_year)
+    return None if deadline is None else (deadline.year - plan_year) * 12 + deadline.month
 
 
 def month_end(d: date) -> date:
-    nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
+    return add_months(d, 1) - timedelta(days=1)
 
 
 def leaf_values(rep: ProvinceReport) -> dict[tuple[int, int, int, int], int]:
@@ -70,7 +65,7 @@ def _t02(x: int, y: int) -> bool:
     if not x or not y:
         return False
     r = max(abs(x), abs(y)) / min(abs(x), abs(y))
-    return any(lo <= r <= hi for lo, hi in T02_BANDS)
+    return any(lo <= r <= hi for lo, hi in reference.UNIT_SCALE_BANDS)
 
 
 def _row(
@@ -163,7 +158,7 @@ def check_month(state, prev) -> list[dict[str, str]]:
         if tr is not None:
             for (s, f, k), (alloc, cum) in sorted(state.treasury_by_year.get(code, {}).items()):
                 y = d.year - CARRY_OFFSETS[k]
-                if month_end(d) > carryover_deadline(y) and cum < alloc - tolerance(alloc, cum):
+                if month_end(d) > carryover_deadline(y) and cum < alloc - tolerance("NTP-D02", alloc, cum):
                     found.append(
                         _row(
                             "NTP-D02",
@@ -225,7 +220,7 @@ def _line_rules(
             )
         elif prov_any:
             for rule, mi in (("NTP-A01", 1), ("NTP-A02", 2)):
-                if abs(pv[mi] - tv[mi]) > tolerance(pv[mi], tv[mi]):
+                if abs(pv[mi] - tv[mi]) > tolerance(rule, pv[mi], tv[mi]):
                     out.append(
                         _row(
                             rule,
@@ -260,7 +255,7 @@ def _line_rules(
                         )
                     )
     if has_rep:
-        if p_disb - p_alloc > tolerance(p_disb, p_alloc):
+        if p_disb - p_alloc > tolerance("NTP-I01", p_disb, p_alloc):
             out.append(
                 _row(
                     "NTP-I01",
@@ -276,7 +271,7 @@ def _line_rules(
                     note="province",
                 )
             )
-        if p_alloc - p_plan > tolerance(p_alloc, p_plan):
+        if p_alloc - p_plan > tolerance("NTP-I02", p_alloc, p_plan):
             out.append(
                 _row(
                     "NTP-I02",
@@ -292,7 +287,7 @@ def _line_rules(
                     note="province: allocated > plan assigned in the report",
                 )
             )
-        elif pfv and p_alloc - pfv > tolerance(p_alloc, pfv):
+        elif pfv and p_alloc - pfv > tolerance("NTP-I02", p_alloc, pfv):
             out.append(
                 _row(
                     "NTP-I02",
@@ -308,11 +303,18 @@ def _line_rules(
                     note="province: allocated > plan-file plan",
                 )
             )
-        if b == B_CUR and pf is not None and abs(p_plan - pfv) > tolerance(p_plan, pfv):
+        if b == B_CUR and pf is not None and abs(p_plan - pfv) > tolerance("NTP-A03", p_plan, pfv):
             out.append(_row("NTP-A03", d, code, s, f, b, "plan_assigned", pv=p_plan, exp=pfv, file=wb_file))
-        if b == B_CUR and (d.month, 31) > ALLOCATION_DEADLINE and p_alloc < p_plan - tolerance(p_alloc, p_plan):
+        if b == B_CUR and after_allocation_deadline(d) and p_alloc < p_plan - tolerance("NTP-D01", p_alloc, p_plan):
             out.append(_row("NTP-D01", d, code, s, f, b, "allocated", pv=p_alloc, exp=p_plan, file=wb_file))
-        if b == B_CUR and d.month >= D03_FIRST_MONTH and p_plan > 0 and p_disb * 13 < d.month * p_plan:
+        to_deadline = months_to_year_end_deadline(d.year)
+        if (
+            b == B_CUR
+            and d.month >= reference.D03_FIRST_MONTH
+            and to_deadline is not None
+            and p_plan > 0
+            and p_disb * to_deadline < d.month * p_plan
+        ):
             out.append(
                 _row(
                     "NTP-D03",
@@ -325,12 +327,12 @@ def _line_rules(
                     pv=p_disb,
                     exp=p_plan,
                     file=wb_file,
-                    note=f"projected {p_disb * 13 / d.month / p_plan * 100:.2f} % of plan by 31/1",
+                    note=f"projected {p_disb * to_deadline / d.month / p_plan * 100:.2f} % of plan by 31/1",
                 )
             )
         if prev_p is not None:
             last = [prev_p.get((s, f, b, m), 0) for m in range(3)]
-            if p_disb < last[2] - tolerance(p_disb, last[2]):
+            if p_disb < last[2] - tolerance("NTP-T01", p_disb, last[2]):
                 out.append(
                     _row(
                         "NTP-T01",
@@ -364,7 +366,7 @@ def _line_rules(
                         )
                     )
     if tv is not None:
-        if tv[2] - tv[1] > tolerance(tv[1], tv[2]):
+        if tv[2] - tv[1] > tolerance("NTP-I01", tv[1], tv[2]):
             out.append(
                 _row(
                     "NTP-I01",
@@ -380,7 +382,7 @@ def _line_rules(
                     note="Treasury",
                 )
             )
-        if pfv and tv[1] - pfv > tolerance(tv[1], pfv):
+        if pfv and tv[1] - pfv > tolerance("NTP-I02", tv[1], pfv):
             out.append(
                 _row(
                     "NTP-I02",
@@ -398,7 +400,7 @@ def _line_rules(
             )
         if prev_t is not None:
             last = [0, prev_t.get((s, f, b, 1), 0), prev_t.get((s, f, b, 2), 0)]
-            if tv[2] < last[2] - tolerance(tv[2], last[2]):
+            if tv[2] < last[2] - tolerance("NTP-T01", tv[2], last[2]):
                 out.append(
                     _row(
                         "NTP-T01",

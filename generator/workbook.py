@@ -7,7 +7,7 @@ any text form of a number parses back to the same value.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import xlsxwriter
@@ -16,6 +16,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from generator.layout import SHEET_NAMES, SHEET_TITLES
 from generator.messy import Style, vn_number
 from generator.report import B_CUR, M_DISB, M_PLAN, ProvinceReport, SheetReport, rate
+from ntp.periods import add_months
 
 FIXED_CREATED = datetime(2020, 1, 1, 8, 0, 0)
 MEASURE_LABELS = ("Kế hoạch vốn giao", "Đã phân bổ chi tiết", "Lũy kế giải ngân từ đầu năm")
@@ -30,8 +31,7 @@ def period_line(period: date) -> str:
 
 
 def _month_end(period: date) -> date:
-    nxt = date(period.year + (period.month == 12), period.month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
+    return add_months(period, 1) - timedelta(days=1)
 
 
 def date_line(place: str, d: date) -> str:

@@ -1,7 +1,8 @@
 """Reference data (components, provinces before and after the 1 July 2025 merger, the rule catalogue).
 
 The single copy lives in `dbt_project/seeds/` so dbt and Python read the same files; an operator who
-replaces the placeholder Treasury codes edits one CSV.
+replaces the placeholder Treasury codes edits one CSV. The constants the dbt models read (merger date, unit
+scale bands, the first month of NTP-D03) are the `vars` of `dbt_project/dbt_project.yml`, read here too.
 """
 
 from __future__ import annotations
@@ -12,10 +13,24 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 from ntp.settings import PROJECT_ROOT
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
-MERGER_DATE = date(2025, 7, 1)
+DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
+
+
+@cache
+def dbt_vars() -> dict:
+    """The `vars` of dbt_project.yml: the one copy of the constants dbt and Python share."""
+    with open(DBT_PROJECT_FILE, encoding="utf-8") as f:
+        return yaml.safe_load(f)["vars"]
+
+
+MERGER_DATE = date.fromisoformat(dbt_vars()["merger_date"])
+UNIT_SCALE_BANDS: tuple[tuple[int, int], ...] = tuple((int(lo), int(hi)) for lo, hi in dbt_vars()["unit_scale_bands"])
+D03_FIRST_MONTH = int(dbt_vars()["d03_first_month"])
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,17 @@ def rule_catalogue() -> tuple[Rule, ...]:
 
 def rule(rule_id: str) -> Rule:
     return next(r for r in rule_catalogue() if r.rule_id == rule_id)
+
+
+@cache
+def deadlines(kind: str) -> dict[int, date]:
+    """{plan year: deadline} of one kind of `ref_deadlines.csv` (allocation, carryover_disbursement,
+    year_end_disbursement)."""
+    return {
+        int(r["plan_year"]): date.fromisoformat(r["deadline_date"])
+        for r in _rows("ref_deadlines.csv")
+        if r["deadline_kind"] == kind
+    }
 
 
 @cache
