@@ -28,6 +28,15 @@ def tolerance(rule_id: str, *values: int) -> float:
     return max(rule.tolerance_vnd, rule.tolerance_pct / 100 * max((abs(int(v)) for v in values), default=0))
 
 
+def carryover_deadline(plan_year: int) -> date:
+    """Deadline for disbursing carried-over capital of `plan_year`.
+
+    From the deadline seed (`ref_deadlines.csv`, kind `carryover_disbursement`) when it lists the year,
+    else 31 December of plan year + 2.
+    """
+    return reference.deadlines("carryover_disbursement").get(plan_year, date(plan_year + 2, 12, 31))
+
+
 @dataclass(frozen=True)
 class Slot:
     """One leaf line of one sheet: where money lives."""

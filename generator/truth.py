@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from generator.layout import BLOCKS, FUNDS, MEASURES, reporting_province, slot_index, slots, tolerance
+from generator.layout import (
+    MEASURES,
+    carryover_deadline,
+    reporting_province,
+    slot_index,
+    slots,
+    tolerance,
+)
 from generator.model import CARRY_OFFSETS
 from generator.report import B_CUR, ProvinceReport, rate
+from generator.tables import BROKEN_HEADER, TRUTH_HEADER, truth_row, write_table
+from generator.totals import TOTALS_HEADER
 from ntp import reference
 from ntp.periods import add_months
-
-
-def carryover_deadline(plan_year: int) -> date:
-    """Deadline for disbursing carried-over capital of `plan_year`.
-
-    From the deadline seed (`ref_deadlines.csv`, kind `carryover_disbursement`) when it lists the year,
-    else 31 December of plan year + 2.
-    """
-    return reference.deadlines("carryover_disbursement").get(plan_year, date(plan_year + 2, 12, 31))
 
 
 def after_allocation_deadline(d: date) -> bool:
@@ -68,46 +68,6 @@ def _t02(x: int, y: int) -> bool:
     return any(lo <= r <= hi for lo, hi in reference.UNIT_SCALE_BANDS)
 
 
-def _row(
-    rule: str,
-    period: date,
-    code: str,
-    slot: int | None = None,
-    fund: int | None = None,
-    block: int | None = None,
-    measure: str = "",
-    pv: int | None = None,
-    tv: int | None = None,
-    exp: int | None = None,
-    file: str = "",
-    note: str = "",
-    capital_type: str = "",
-    component_key: str = "",
-    fund_source: str | None = None,
-) -> dict[str, str]:
-    if slot is not None:
-        s = slots()[slot]
-        capital_type, component_key = s.capital_type, s.component.component_key
-    actual = pv if pv is not None else tv
-    delta = "" if actual is None or exp is None else str(actual - exp)
-    return {
-        "rule_id": rule,
-        "period": period.strftime("%Y-%m"),
-        "province_code": code,
-        "component_key": component_key,
-        "fund_source": fund_source if fund_source is not None else (FUNDS[fund] if fund is not None else ""),
-        "capital_type": capital_type,
-        "plan_block": BLOCKS[block] if block is not None else "",
-        "measure": measure,
-        "province_value_vnd": "" if pv is None else str(pv),
-        "treasury_value_vnd": "" if tv is None else str(tv),
-        "expected_vnd": "" if exp is None else str(exp),
-        "delta_vnd": delta,
-        "file": file,
-        "note": note,
-    }
-
-
 def _prev_values(prev, code: str, d: date, kind: str) -> dict | None:
     """Last month's figures of `code` from one source; across the merger, the predecessors' sum."""
     if prev is None:
@@ -140,9 +100,9 @@ def check_month(state, prev) -> list[dict[str, str]]:
         rep = state.reports.get(code)
         tr = state.treasury.get(code)
         if rep is None:
-            found.append(_row("NTP-C01", d, code, file=wb_file, note="no accepted provincial workbook"))
+            found.append(truth_row("NTP-C01", d, code, file=wb_file, note="no accepted provincial workbook"))
         if tr is None:
-            found.append(_row("NTP-C01", d, code, file=tr_file, note="no Treasury extract lines"))
+            found.append(truth_row("NTP-C01", d, code, file=tr_file, note="no Treasury extract lines"))
         pvals = leaf_values(rep) if rep is not None else {}
         pf = state.plan_file.get(code)
         prev_p = _prev_values(prev, code, d, "province") if rep is not None else None
@@ -160,7 +120,7 @@ def check_month(state, prev) -> list[dict[str, str]]:
                 y = d.year - CARRY_OFFSETS[k]
                 if month_end(d) > carryover_deadline(y) and cum < alloc - tolerance("NTP-D02", alloc, cum):
                     found.append(
-                        _row(
+                        truth_row(
                             "NTP-D02",
                             d,
                             code,
@@ -204,7 +164,7 @@ def _line_rules(
         if prov_any != tr_any:
             side = "province only" if prov_any else "Treasury only"
             out.append(
-                _row(
+                truth_row(
                     "NTP-A04",
                     d,
                     code,
@@ -222,7 +182,7 @@ def _line_rules(
             for rule, mi in (("NTP-A01", 1), ("NTP-A02", 2)):
                 if abs(pv[mi] - tv[mi]) > tolerance(rule, pv[mi], tv[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             rule,
                             d,
                             code,
@@ -239,7 +199,7 @@ def _line_rules(
             for mi in (1, 2):
                 if _t02(pv[mi], tv[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             "NTP-T02",
                             d,
                             code,
@@ -257,7 +217,7 @@ def _line_rules(
     if has_rep:
         if p_disb - p_alloc > tolerance("NTP-I01", p_disb, p_alloc):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I01",
                     d,
                     code,
@@ -273,7 +233,7 @@ def _line_rules(
             )
         if p_alloc - p_plan > tolerance("NTP-I02", p_alloc, p_plan):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I02",
                     d,
                     code,
@@ -289,7 +249,7 @@ def _line_rules(
             )
         elif pfv and p_alloc - pfv > tolerance("NTP-I02", p_alloc, pfv):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I02",
                     d,
                     code,
@@ -304,9 +264,9 @@ def _line_rules(
                 )
             )
         if b == B_CUR and pf is not None and abs(p_plan - pfv) > tolerance("NTP-A03", p_plan, pfv):
-            out.append(_row("NTP-A03", d, code, s, f, b, "plan_assigned", pv=p_plan, exp=pfv, file=wb_file))
+            out.append(truth_row("NTP-A03", d, code, s, f, b, "plan_assigned", pv=p_plan, exp=pfv, file=wb_file))
         if b == B_CUR and after_allocation_deadline(d) and p_alloc < p_plan - tolerance("NTP-D01", p_alloc, p_plan):
-            out.append(_row("NTP-D01", d, code, s, f, b, "allocated", pv=p_alloc, exp=p_plan, file=wb_file))
+            out.append(truth_row("NTP-D01", d, code, s, f, b, "allocated", pv=p_alloc, exp=p_plan, file=wb_file))
         to_deadline = months_to_year_end_deadline(d.year)
         if (
             b == B_CUR
@@ -316,7 +276,7 @@ def _line_rules(
             and p_disb * to_deadline < d.month * p_plan
         ):
             out.append(
-                _row(
+                truth_row(
                     "NTP-D03",
                     d,
                     code,
@@ -334,7 +294,7 @@ def _line_rules(
             last = [prev_p.get((s, f, b, m), 0) for m in range(3)]
             if p_disb < last[2] - tolerance("NTP-T01", p_disb, last[2]):
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-T01",
                         d,
                         code,
@@ -351,7 +311,7 @@ def _line_rules(
             for mi in range(3):
                 if _t02(pv[mi], last[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             "NTP-T02",
                             d,
                             code,
@@ -368,7 +328,7 @@ def _line_rules(
     if tv is not None:
         if tv[2] - tv[1] > tolerance("NTP-I01", tv[1], tv[2]):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I01",
                     d,
                     code,
@@ -384,7 +344,7 @@ def _line_rules(
             )
         if pfv and tv[1] - pfv > tolerance("NTP-I02", tv[1], pfv):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I02",
                     d,
                     code,
@@ -402,7 +362,7 @@ def _line_rules(
             last = [0, prev_t.get((s, f, b, 1), 0), prev_t.get((s, f, b, 2), 0)]
             if tv[2] < last[2] - tolerance("NTP-T01", tv[2], last[2]):
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-T01",
                         d,
                         code,
@@ -419,7 +379,7 @@ def _line_rules(
             for mi in (1, 2):
                 if _t02(tv[mi], last[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             "NTP-T02",
                             d,
                             code,
@@ -450,7 +410,7 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
                         for f in range(2):
                             if v[i, b, m, f] != total[b, m, f]:
                                 out.append(
-                                    _row(
+                                    truth_row(
                                         "NTP-I03",
                                         d,
                                         code,
@@ -470,7 +430,7 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
             expect = int(v[r, b, m].sum())
             if written != expect:
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-I03",
                         d,
                         code,
@@ -492,7 +452,7 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
             expect = rate(int(row_v[B_CUR, 0].sum()), int(row_v[B_CUR, 2].sum()))
             if expect is None or abs(written - expect) > 0.1 + 1e-9:
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-I04",
                         d,
                         code,
@@ -534,9 +494,6 @@ def ground_truth(states: list, book_rows: list[dict[str, str]]) -> list[dict[str
 
 
 def write_outputs(out, result) -> None:
-    from generator.api import BROKEN_HEADER, TRUTH_HEADER, write_table
-    from generator.totals import TOTALS_HEADER
-
     write_table(out / "ground_truth.csv", TRUTH_HEADER, ([r[h] for h in TRUTH_HEADER] for r in result.ground_truth))
     write_table(out / "expected_totals.csv", TOTALS_HEADER, sorted(result.totals))
     if result.broken:

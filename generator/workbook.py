@@ -10,6 +10,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -32,6 +33,17 @@ def period_line(period: date) -> str:
 
 def _month_end(period: date) -> date:
     return add_months(period, 1) - timedelta(days=1)
+
+
+def report_date(seed: int, period: date, code: str) -> date:
+    r = np.random.default_rng([seed & 0xFFFFFFFF, period.year, period.month, int(code), 6])
+    nxt = add_months(period, 1)
+    day = int(r.integers(3, 13)) if r.random() < 0.9 else int(r.integers(13, 26))
+    return nxt.replace(day=day)
+
+
+def decimals_for(seed: int, year: int, code: str) -> int:
+    return int(np.random.default_rng([seed & 0xFFFFFFFF, year, int(code), 5]).integers(1, 4))
 
 
 def date_line(place: str, d: date) -> str:

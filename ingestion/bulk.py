@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from ingestion.csvformat import CsvFormat
-from ingestion.csvload import MAX_AMOUNT, TREASURY_COLUMNS
+from ingestion.treasury_contract import MAX_AMOUNT, TREASURY_COLUMNS
 
 COPY_CHUNK = 1 << 22
 HASH_SLICE = 1 << 18

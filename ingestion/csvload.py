@@ -7,6 +7,7 @@ Windows-1258), and every check is one SQL statement that names the first failing
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,31 +15,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from ingestion import bulk
 from ingestion.csvformat import CsvFormat, sniff_csv
 from ingestion.errors import RejectedFile
+from ingestion.treasury_contract import AMOUNTS, MAX_AMOUNT, PLAN_COLUMNS, TREASURY_COLUMNS
 from ntp.reference import components, provinces_34, provinces_63, provinces_for
 
 COPY_CHUNK = 1 << 20
-MAX_AMOUNT = 10**13  # 10,000 billion VND: no single budget line comes near it
-TREASURY_COLUMNS = (
-    "ky_bao_cao",
-    "ma_kbnn",
-    "ma_tinh",
-    "ma_ctmt",
-    "nguon_von",
-    "loai_von",
-    "nam_kh",
-    "ma_dvqhns",
-    "ten_dvqhns",
-    "du_toan_giao",
-    "thanh_toan_trong_ky",
-    "luy_ke_thanh_toan",
-)
-PLAN_COLUMNS = ("nam_kh", "ma_tinh", "ma_ctmt", "nguon_von", "loai_von", "ke_hoach_giao")
-AMOUNTS = {
-    "treasury_extract": ("du_toan_giao", "thanh_toan_trong_ky", "luy_ke_thanh_toan"),
-    "plan_assignment": ("ke_hoach_giao",),
-}
 
 
 @dataclass
@@ -123,8 +106,6 @@ def _copy(conn: psycopg.Connection, path: Path, fmt: CsvFormat, staging: str) ->
 
 
 def _copy_error(err: psycopg.errors.DataError, fmt: CsvFormat) -> RejectedFile:
-    import re
-
     context = err.diag.context or ""
     m = re.search(r"line (\d+)", context)
     line = int(m.group(1)) if m else None
@@ -186,8 +167,6 @@ def load_csv(
 
 def _bulk(conn: psycopg.Connection, path: Path, fmt: CsvFormat, kind: str, file_id: int, today: date) -> CsvLoad | None:
     """The bulk path (ingestion.bulk) inside a savepoint; None when the staging path must run instead."""
-    from ingestion import bulk
-
     period = bulk.eligible(fmt, kind, today)
     if period is None:
         return None
