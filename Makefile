@@ -17,7 +17,7 @@ export PATH := $(dir $(UV)):$(PATH)
 help:
 	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
 	@echo "make test   - the test suite (real PostgreSQL, dbt, Airflow, GX, SMTP)"
-	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make lint   - ruff check, ruff format --check, import contracts, sqlfluff on the dbt SQL, mypy"
 	@echo "make bench  - the benchmarks at a size that finishes in minutes (BENCH_SIZE=--full: national scale)"
 
 $(UV):
@@ -45,9 +45,13 @@ demo: env
 test: env
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
+# The same checks as .pre-commit-config.yaml: Python style and format, the import contracts (pyproject.toml),
+# the SQL of the dbt project (.sqlfluff: jinja templater with dbt's builtins, no database) and the types.
 lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros --processes 1
 
 # make bench: every benchmark at the small size (minutes in all); make bench BENCH_SIZE=--full: national scale
 BENCH_SIZE ?= --quick
