@@ -52,6 +52,7 @@ lint: env
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros --processes 1
+	$(VENV)/bin/mypy
 
 # make bench: every benchmark at the small size (minutes in all); make bench BENCH_SIZE=--full: national scale
 BENCH_SIZE ?= --quick

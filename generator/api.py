@@ -319,9 +319,9 @@ def _write_month(
         per_year = {}
         for (s, f), _ in np.ndenumerate(t.plan[0]):
             for k in range(t.co_alloc.shape[-1]):
-                a, c = int(t.co_alloc[m, idx, s, f, k].sum()), int(t.co_disb[m, idx, s, f, k].sum())
-                if a or c:
-                    per_year[(s, f, k)] = (a, c)
+                a, paid = int(t.co_alloc[m, idx, s, f, k].sum()), int(t.co_disb[m, idx, s, f, k].sum())
+                if a or paid:
+                    per_year[(s, f, k)] = (a, paid)
         state.treasury_by_year[code] = per_year
         result.totals.extend(tot.source_rows(label, code, sums, "treasury"))
     return state
@@ -329,7 +329,9 @@ def _write_month(
 
 def _reporting_code(base: str, d: date) -> str:
     if d >= reference.MERGER_DATE:
-        return next(p.successor_code for p in reference.provinces_63() if p.province_code == base)
+        successor = next(p.successor_code for p in reference.provinces_63() if p.province_code == base)
+        assert successor is not None  # every pre-merger province has one
+        return successor
     return base
 
 

@@ -82,7 +82,7 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
     def add(
         name: str,
         err: str,
-        writer: Callable[[Path], None],
+        writer: Callable[[Path], object],
         desc: str,
         sheet: str = "",
         row: str = "",
@@ -258,7 +258,7 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
         "100000000",
     ]
 
-    def csv_file(header: list[str], lines: list[list[str]], sep: str = ",") -> Callable[[Path], None]:
+    def csv_file(header: list[str], lines: list[list[str]], sep: str = ",") -> Callable[[Path], object]:
         text = sep.join(header) + "\n" + "".join(sep.join(r) + "\n" for r in lines)
         return lambda p: p.write_bytes(text.encode("utf-8"))
 

@@ -159,6 +159,7 @@ def _line_rules(
     both = has_rep and tv is not None
     pfv = int(pf[s, f]) if (pf is not None and b == B_CUR) else 0
     if both:
+        assert tv is not None
         prov_any = bool(p_alloc or p_disb)
         tr_any = bool(tv[1] or tv[2])
         if prov_any != tr_any:
@@ -447,10 +448,10 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
                         note="Tổng số differs from NSTW + NSĐP",
                     )
                 )
-        for r, written in sorted(sh.rate_overrides.items()):
+        for r, written_rate in sorted(sh.rate_overrides.items()):
             row_v = v[r] if r >= 0 else sh.total(v)
-            expect = rate(int(row_v[B_CUR, 0].sum()), int(row_v[B_CUR, 2].sum()))
-            if expect is None or abs(written - expect) > 0.1 + 1e-9:
+            expected_rate = rate(int(row_v[B_CUR, 0].sum()), int(row_v[B_CUR, 2].sum()))
+            if expected_rate is None or abs(written_rate - expected_rate) > 0.1 + 1e-9:
                 out.append(
                     truth_row(
                         "NTP-I04",
@@ -464,7 +465,7 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
                         capital_type=cap,
                         component_key=lay.components[r].component_key if r >= 0 else "",
                         fund_source="",
-                        note=f"written {written:.2f} %, computed {expect} %",
+                        note=f"written {written_rate:.2f} %, computed {expected_rate} %",
                     )
                 )
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xlsxwriter
@@ -154,7 +155,7 @@ def _write_sheet(wb: xlsxwriter.Workbook, fmt: dict, report: ProvinceReport, sh:
     ws.set_column(last_col, last_col, 16)
     # body
     body_start = row
-    lines: list[tuple[str, str, str, object, int | None]] = [("", "TỔNG SỐ", "", total, -1)]
+    lines: list[tuple[str, str, str, Any, int | None]] = [("", "TỔNG SỐ", "", total, -1)]
     unknown_after = {after: (stt, name) for after, stt, name in sh.unknown_rows}
     for i, comp in enumerate(lay.components):
         if present[i]:
@@ -202,8 +203,8 @@ def _write_sheet(wb: xlsxwriter.Workbook, fmt: dict, report: ProvinceReport, sh:
             ws.write_number(row, last_col - 1, rv, fmt["rate"])
         if not style.merge_note:
             ws.write_blank(row, last_col, None, fmt["text"])
-        for extra in range(style.trailing_columns):
-            ws.write_blank(row, last_col + 1 + extra, None, fmt["text"])
+        for pad in range(style.trailing_columns):
+            ws.write_blank(row, last_col + 1 + pad, None, fmt["text"])
         lines_needed = max(1, -(-len(name) // 52))
         if lines_needed > 1:
             ws.set_row(row, 15 * lines_needed)

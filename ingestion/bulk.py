@@ -181,7 +181,9 @@ def _check(
     widths / untrimmed names are per-line work, folded into each key's min, max and bool_or."""
     # Hash the keys, never sort a million lines for them: a table without statistics for the new lines
     # makes the planner guess a group per line and choose sort + group (several times slower).
-    sort = conn.execute("select current_setting('enable_sort'), set_config('enable_sort', 'off', true)").fetchone()[0]
+    (sort, _) = conn.execute(
+        "select current_setting('enable_sort'), set_config('enable_sort', 'off', true)"
+    ).fetchone() or (None, None)
     rows = conn.execute(
         "select ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, ky_bao_cao, count(*), "
         "min(du_toan_giao), max(du_toan_giao), min(luy_ke_thanh_toan), max(luy_ke_thanh_toan), "

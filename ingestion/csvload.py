@@ -335,7 +335,7 @@ class _Loader:
                     "the plan file mixes plan years ('{value}')",
                 )
             plan_year = int(years[0][0])
-            ref_period = date(plan_year, 1, 1)
+            ref_period: date | None = date(plan_year, 1, 1)
         else:
             ref_period = period
         assert ref_period is not None
@@ -591,10 +591,12 @@ class _Loader:
                     c=self.col[name], lo=sql.Literal(lo), hi=sql.Literal(MAX_AMOUNT)
                 )
 
-            ctmt = sql.SQL("case when {c} = any({v}) then {c} end").format(c=self.t("ma_ctmt"), v=ctmt_codes)
+            ctmt: sql.Composable = sql.SQL("case when {c} = any({v}) then {c} end").format(
+                c=self.t("ma_ctmt"), v=ctmt_codes
+            )
             nguon = sql.SQL("case when {n} in ('NSTW', 'NSDP') then {n} end").format(n=nguon)
             loai = sql.SQL("case when {n} in ('DTPT', 'SN') then {n} end").format(n=loai)
-            nam = (
+            nam: sql.Composable = (
                 sql.SQL("case when {y}::int <= {py} then {y}::int end").format(
                     y=self.col["nam_kh"], py=sql.Literal(year)
                 )

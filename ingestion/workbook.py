@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ingestion.components import matcher, normalise_stt
 from ingestion.container import check_workbook
@@ -199,11 +200,11 @@ def _columns(sheet: _Sheet, r0: int, lab: Labels, period: date) -> tuple[dict[st
         raise RejectedFile("missing_columns", "no 'Nội dung' column in the header", sheet=sheet.name, row=r0 + 1)
     missing = []
     blocks = {d.plan_block for d in data} | {"current"}
-    for block in sorted(blocks):
+    for plan_block in sorted(blocks):
         for m in ("plan_assigned", "allocated", "disbursed_cumulative"):
             for s in ("NSTW", "NSDP"):
-                if (block, m, s) not in seen:
-                    missing.append(f"{block}/{m}/{s}")
+                if (plan_block, m, s) not in seen:
+                    missing.append(f"{plan_block}/{m}/{s}")
     if missing:
         measures = {d.measure for d in data}
         row = r0
@@ -246,11 +247,12 @@ def _read_title(sheet: _Sheet, r_end: int, lab: Labels) -> _Title:
             if not isinstance(v, str) or not v.strip():
                 continue
             f = fold(v)
-            where = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
+            where: dict[str, Any] = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
             m = _REPLACES.search(f)
             if m and not t.replaces_note:
                 t.replaces_note = v.strip()
-                t.replaces_date = _date(*m.groups(), "the replacement note's date", **where)
+                day, month_text, year_text = m.groups()
+                t.replaces_date = _date(day, month_text, year_text, "the replacement note's date", **where)
                 f = f[: m.start()] + f[m.end() :]
             for m in _PERIOD_MONTH.finditer(f):
                 if not m.group(1) and t.period is None:
@@ -261,7 +263,8 @@ def _read_title(sheet: _Sheet, r_end: int, lab: Labels) -> _Title:
                     t.period_where = where
             m = _PERIOD_UNTIL.search(f)
             if m and until is None:
-                until = _date(*m.groups(), "the 'data until' date", **where)
+                day, month_text, year_text = m.groups()
+                until = _date(day, month_text, year_text, "the 'data until' date", **where)
                 t.period_text = t.period_text or v.strip()
                 t.period_where = t.period_where or where
             if not t.province_text and any(f.startswith(p + " ") for p in lab.province_prefixes[:2]):
@@ -341,8 +344,9 @@ def _footer(sheet: _Sheet, start: int, lab: Labels) -> tuple[int, date | None]:
                 continue
             found, marker = _footer_probe(fold(v), markers)
             if found:
-                where = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
-                return min(footer_at, r), _date(*found, "the report date", **where)
+                where: dict[str, Any] = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
+                day, month_text, year_text = found
+                return min(footer_at, r), _date(day, month_text, year_text, "the report date", **where)
             if footer_at == len(sheet.grid) and marker:
                 footer_at = r
     return footer_at, None

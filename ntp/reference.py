@@ -147,7 +147,7 @@ def provinces_63() -> tuple[Province, ...]:
 
 @cache
 def provinces_34() -> tuple[Province, ...]:
-    region_of = {}
+    region_of: dict[str | None, str | None] = {}
     for p in provinces_63():
         region_of.setdefault(p.successor_code, p.region)
     return tuple(

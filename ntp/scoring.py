@@ -99,7 +99,7 @@ def read_findings(periods: list[date], warehouse_url: str | None = None) -> list
              from marts.fct_findings where status <> 'resolved' and period = any(%s)"""
     with warehouse.connect(warehouse_url or warehouse.url()) as conn:
         cur = conn.execute(sql, (periods,))
-        cols = [d.name for d in cur.description]
+        cols = [d.name for d in cur.description or ()]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
