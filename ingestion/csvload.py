@@ -18,6 +18,7 @@ from psycopg import sql
 from ingestion import bulk
 from ingestion.csvformat import CsvFormat, sniff_csv
 from ingestion.errors import RejectedFile
+from ingestion.file_period import ky_bao_cao_period
 from ingestion.treasury_contract import AMOUNTS, MAX_AMOUNT, PLAN_COLUMNS, TREASURY_COLUMNS
 from ntp.reference import components, provinces_34, provinces_63, provinces_for
 
@@ -50,11 +51,9 @@ def first_line_facts(fmt: CsvFormat, today: date | None = None) -> tuple[date | 
     line, when the header names those columns: whose file a rejected header was."""
     row = dict(zip(fmt.header, fmt.first_row, strict=False))
     period = None
-    month = row.get("ky_bao_cao", "").strip()
-    if len(month) == 6 and month.isdigit() and 1 <= int(month[4:]) <= 12 and month[:2] in ("19", "20"):
-        period = date(int(month[:4]), int(month[4:]), 1)
-        if period > (today or date.today()).replace(day=1):
-            period = None
+    period = ky_bao_cao_period(row.get("ky_bao_cao", "").strip())
+    if period is not None and period > (today or date.today()).replace(day=1):
+        period = None
     return period, _province_code(row.get("ma_tinh", ""))
 
 

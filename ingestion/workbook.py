@@ -17,6 +17,7 @@ from typing import Any
 from ingestion.components import matcher, normalise_stt
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
+from ingestion.file_period import MONTH_LINE, REPLACES_NOTE, UNTIL_LINE, title_period
 from ingestion.labels import Labels, labels
 from ingestion.numbers import NumberError, parse_number
 from ingestion.provinces import province_from_title
@@ -25,9 +26,6 @@ from ingestion.text import fold
 from ntp.reference import MERGER_DATE
 
 MAX_HEADER_SCAN = 40
-_PERIOD_MONTH = re.compile(r"(ngay \d{1,2} )?thang (\d{1,2})(?: nam |/)(\d{4})")
-_PERIOD_UNTIL = re.compile(r"(?:den het|den|tinh den) ngay (\d{1,2})/(\d{1,2})/(\d{4})")
-_REPLACES = re.compile(r"thay the (?:cho )?bao cao (?:ngay |so )?(?:\S+ ngay )?(\d{1,2})/(\d{1,2})/(\d{4})")
 _FOOTER_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
 _INDEX_CELL = re.compile(r"\(?[a-z0-9]{1,2}\)?(?:\s*[=+\-x/*]\s*\(?[a-z0-9]{1,2}\)?)*")
 # A workbook figure is rejected only beyond 10^18 VND (~ 500,000 x the programmes' yearly budget): a
@@ -248,20 +246,20 @@ def _read_title(sheet: _Sheet, r_end: int, lab: Labels) -> _Title:
                 continue
             f = fold(v)
             where: dict[str, Any] = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
-            m = _REPLACES.search(f)
+            m = REPLACES_NOTE.search(f)
             if m and not t.replaces_note:
                 t.replaces_note = v.strip()
                 day, month_text, year_text = m.groups()
                 t.replaces_date = _date(day, month_text, year_text, "the replacement note's date", **where)
                 f = f[: m.start()] + f[m.end() :]
-            for m in _PERIOD_MONTH.finditer(f):
+            for m in MONTH_LINE.finditer(f):
                 if not m.group(1) and t.period is None:
                     month, year = int(m.group(2)), int(m.group(3))
                     if not 1 <= month <= 12:
                         raise RejectedFile("unknown_period", f"'{v.strip()}': month {month} does not exist", **where)
                     t.period, t.period_text = date(year, month, 1), v.strip()
                     t.period_where = where
-            m = _PERIOD_UNTIL.search(f)
+            m = UNTIL_LINE.search(f)
             if m and until is None:
                 day, month_text, year_text = m.groups()
                 until = _date(day, month_text, year_text, "the 'data until' date", **where)
@@ -407,23 +405,11 @@ def _add_title_facts(err: RejectedFile, sheet: _Sheet, lab: Labels) -> None:
     for r in range(r_end):
         for v in sheet.grid[r]:
             if period is None and isinstance(v, str) and v.strip():
-                period = _lenient_period(fold(v))
+                period = title_period(fold(v))
     if err.period is None:
         err.period = period
     if err.province_code is None:
         err.province_code = _title_province_code(sheet, r_end, err.period or period)
-
-
-def _lenient_period(folded: str) -> date | None:
-    m = _PERIOD_MONTH.search(folded)
-    if not (m and not m.group(1)):
-        m = _PERIOD_UNTIL.search(folded)
-        if m is None:
-            return None
-        month, year = int(m.group(2)), int(m.group(3))
-    else:
-        month, year = int(m.group(2)), int(m.group(3))
-    return date(year, month, 1) if 1 <= month <= 12 else None
 
 
 def _title_province_code(sheet: _Sheet, r_end: int, period: date | None) -> str | None:
