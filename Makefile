@@ -12,12 +12,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 # The tests (and the image-build check) find uv where this Makefile installed it.
 export PATH := $(dir $(UV)):$(PATH)
 
-.PHONY: env demo test lint bench clean help compose-config
+.PHONY: env demo test test-fast lint bench clean help compose-config
 
 help:
 	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
 	@echo "make test   - the test suite (real PostgreSQL, dbt, Airflow, GX, SMTP)"
-	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make test-fast - the unit tests of tests/unit/: no database, dbt or Airflow (seconds)"
+	@echo "make lint   - ruff check, ruff format --check, import contracts, sqlfluff on the dbt SQL, mypy"
 	@echo "make bench  - the benchmarks at a size that finishes in minutes (BENCH_SIZE=--full: national scale)"
 
 $(UV):
@@ -45,9 +46,18 @@ demo: env
 test: env
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
+# Parsing, numbers, text folding, periods, contracts, the rule registry, the import layers: no database.
+test-fast: env
+	$(VENV)/bin/pytest -q tests/unit
+
+# The same checks as .pre-commit-config.yaml: Python style and format, the import contracts (pyproject.toml),
+# the SQL of the dbt project (.sqlfluff: jinja templater with dbt's builtins, no database) and the types.
 lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros --processes 1
+	$(VENV)/bin/mypy
 
 # make bench: every benchmark at the small size (minutes in all); make bench BENCH_SIZE=--full: national scale
 BENCH_SIZE ?= --quick

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import copy
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -12,40 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
+from generator import broken as broken_mod
+from generator import planting, truth
 from generator import totals as tot
 from generator.layout import FUNDS, members, reporting_province, slots
 from generator.messy import Style, csv_style, workbook_style
 from generator.model import Year, build_year
 from generator.report import ProvinceReport, assemble
+from generator.tables import TRUTH_HEADER
 from generator.treasury import HEADER, PLAN_HEADER, line_rows, month_lines, plan_lines, plan_rows, write_csv
-from generator.workbook import strip_diacritics, write_workbook
+from generator.workbook import decimals_for, report_date, strip_diacritics, write_workbook
 from ntp import reference
-from ntp.periods import period_range
+from ntp.periods import add_months, period_range
 
-TRUTH_HEADER = (
-    "rule_id",
-    "period",
-    "province_code",
-    "component_key",
-    "fund_source",
-    "capital_type",
-    "plan_block",
-    "measure",
-    "province_value_vnd",
-    "treasury_value_vnd",
-    "expected_vnd",
-    "delta_vnd",
-    "file",
-    "note",
-)
-BROKEN_HEADER = (
-    "file",
-    "expected_error_code",
-    "expected_sheet",
-    "expected_row",
-    "expected_column",
-    "description",
-)
 AMOUNT_COLS = (9, 10, 11)
 
 
@@ -102,17 +81,6 @@ def _mtime(path: Path, when: datetime) -> None:
     os.utime(path, (ts, ts))
 
 
-def report_date(seed: int, period: date, code: str) -> date:
-    r = np.random.default_rng([seed & 0xFFFFFFFF, period.year, period.month, int(code), 6])
-    nxt = date(period.year + (period.month == 12), period.month % 12 + 1, 1)
-    day = int(r.integers(3, 13)) if r.random() < 0.9 else int(r.integers(13, 26))
-    return nxt.replace(day=day)
-
-
-def decimals_for(seed: int, year: int, code: str) -> int:
-    return int(np.random.default_rng([seed & 0xFFFFFFFF, year, int(code), 5]).integers(1, 4))
-
-
 def workbook_name(code: str, province_name: str, period: date, suffix: str = "") -> str:
     return f"BC_NTP_{code}_{slug(province_name)}_{period.strftime('%Y%m')}{suffix}.xlsx"
 
@@ -135,8 +103,6 @@ def generate(
     per key; treasury: `province` (one extract per province), `national` (one file) or `auto` (national at
     national scale).
     """
-    from generator import planting, truth
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     months = period_range(periods) if isinstance(periods, str) else sorted(periods)
@@ -209,8 +175,6 @@ def generate(
     extra = [r for b in books for r in b.truth_rows(states)] + result.ground_truth_extra
     result.ground_truth = truth.ground_truth(states, extra)
     if broken:
-        from generator import broken as broken_mod
-
         result.broken = broken_mod.write_broken(out, months, seed, result)
     truth.write_outputs(out, result)
     return result
@@ -238,8 +202,6 @@ def _write_revision(
     The correction goes to the folder of the next generated month (it arrives later), or the same folder
     when the month is the last one generated.
     """
-    import copy
-
     first = copy.deepcopy(rep)
     sh = first.sheets["DTPT"]
     v = sh.values()
@@ -337,7 +299,7 @@ def _write_month(
         path = folder / f"KBNN_{name}_{d:%Y%m}.csv"
         rng = np.random.default_rng([seed & 0xFFFFFFFF, d.year, d.month, 0 if name == "toanquoc" else int(name), 10])
         write_csv(path, HEADER, rows, csv_style(rng, messy), AMOUNT_COLS, rng)
-        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        nxt = add_months(d, 1)
         _mtime(path, datetime(nxt.year, nxt.month, 5, 7, 0))
         result.files.append(path)
         for c in delivered if name == "toanquoc" else [name]:
@@ -357,9 +319,9 @@ def _write_month(
         per_year = {}
         for (s, f), _ in np.ndenumerate(t.plan[0]):
             for k in range(t.co_alloc.shape[-1]):
-                a, c = int(t.co_alloc[m, idx, s, f, k].sum()), int(t.co_disb[m, idx, s, f, k].sum())
-                if a or c:
-                    per_year[(s, f, k)] = (a, c)
+                a, paid = int(t.co_alloc[m, idx, s, f, k].sum()), int(t.co_disb[m, idx, s, f, k].sum())
+                if a or paid:
+                    per_year[(s, f, k)] = (a, paid)
         state.treasury_by_year[code] = per_year
         result.totals.extend(tot.source_rows(label, code, sums, "treasury"))
     return state
@@ -367,15 +329,10 @@ def _write_month(
 
 def _reporting_code(base: str, d: date) -> str:
     if d >= reference.MERGER_DATE:
-        return next(p.successor_code for p in reference.provinces_63() if p.province_code == base)
+        successor = next(p.successor_code for p in reference.provinces_63() if p.province_code == base)
+        assert successor is not None  # every pre-merger province has one
+        return successor
     return base
-
-
-def write_table(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
 
 
 __all__ = ["GenerationResult", "generate", "Style", "FUNDS", "slots"]

@@ -8,16 +8,21 @@ ground truth (NTP-F01, or NTP-C02 for an unknown province or component).
 from __future__ import annotations
 
 import copy
+import os
 import re
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from generator.layout import members
 from generator.messy import Style
-from generator.report import ProvinceReport
+from generator.model import build_year
+from generator.report import ProvinceReport, assemble
+from generator.tables import TRUTH_HEADER
 from generator.treasury import HEADER
-from generator.workbook import write_workbook
+from generator.workbook import decimals_for, report_date, write_workbook
+from ntp import reference
 from ntp.reference import Province
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -65,8 +70,6 @@ def _zip_bomb(path: Path, template: Path) -> None:
 
 def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[str, str]]:
     """Write the corpus into the first month's folder; return broken_files.csv rows (truth rows appended)."""
-    from generator.api import TRUTH_HEADER  # the api module imports this one
-
     d = months[0]
     folder = out / d.strftime("%Y-%m")
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,7 +82,7 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
     def add(
         name: str,
         err: str,
-        writer: Callable[[Path], None],
+        writer: Callable[[Path], object],
         desc: str,
         sheet: str = "",
         row: str = "",
@@ -90,8 +93,6 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
         path = folder / name
         writer(path)
         ts = datetime(d.year, d.month, 28, 12, 0, tzinfo=UTC).timestamp()
-        import os
-
         os.utime(path, (ts, ts))
         result.files.append(path)
         rows.append(
@@ -257,7 +258,7 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
         "100000000",
     ]
 
-    def csv_file(header: list[str], lines: list[list[str]], sep: str = ",") -> Callable[[Path], None]:
+    def csv_file(header: list[str], lines: list[list[str]], sep: str = ",") -> Callable[[Path], object]:
         text = sep.join(header) + "\n" + "".join(sep.join(r) + "\n" for r in lines)
         return lambda p: p.write_bytes(text.encode("utf-8"))
 
@@ -350,12 +351,6 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
 
 def _template_report(result, d: date) -> ProvinceReport:
     """A fresh canonical report for the first province of the month, to derive broken variants from."""
-    from generator.api import decimals_for, report_date
-    from generator.layout import members
-    from generator.model import build_year
-    from generator.report import assemble
-    from ntp import reference
-
     provs = reference.provinces_for(d)
     written = sorted(
         p.name.split("_")[2]

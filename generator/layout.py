@@ -21,13 +21,20 @@ MEASURES = ("plan_assigned", "allocated", "disbursed_cumulative")
 SHEET_NAMES = {"DTPT": "Biểu 01a", "SN": "Biểu 01b"}
 SHEET_TITLES = {"DTPT": "VỐN ĐẦU TƯ PHÁT TRIỂN", "SN": "VỐN SỰ NGHIỆP"}
 
-#: Cross-source tolerance of the rule catalogue: max(1,000,000 VND, 0.05 %).
-TOL_VND = 1_000_000
-TOL_PCT = 0.0005
+
+def tolerance(rule_id: str, *values: int) -> float:
+    """A rule's tolerance from the rule catalogue: max(tolerance_vnd, tolerance_pct % of the larger value)."""
+    rule = reference.rule(rule_id)
+    return max(rule.tolerance_vnd, rule.tolerance_pct / 100 * max((abs(int(v)) for v in values), default=0))
 
 
-def tolerance(*values: int) -> float:
-    return max(TOL_VND, TOL_PCT * max((abs(int(v)) for v in values), default=0))
+def carryover_deadline(plan_year: int) -> date:
+    """Deadline for disbursing carried-over capital of `plan_year`.
+
+    From the deadline seed (`ref_deadlines.csv`, kind `carryover_disbursement`) when it lists the year,
+    else 31 December of plan year + 2.
+    """
+    return reference.deadlines("carryover_disbursement").get(plan_year, date(plan_year + 2, 12, 31))
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def vn_number(vnd: int, unit: str, form: str) -> str:
     text = format(value.normalize(), "f")
     whole, _, frac = text.partition(".")
     sep = "." if form == "dot" else " "
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

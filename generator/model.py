@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from generator.layout import FUNDS, slots
+from generator.layout import FUNDS, carryover_deadline, slots
 from ntp import reference
 
 MILLION = 1_000_000
@@ -121,8 +121,6 @@ def build_year(seed: int, year: int, entities: tuple[str, ...]) -> Year:
     co_alloc = np.zeros((12, n_e, n_s, n_f, len(CARRY_OFFSETS)), np.int64)
     co_disb = np.zeros_like(co_alloc)
     wsum = _weight_sums(seed)
-    from generator.truth import carryover_deadline
-
     # clean data only carries over plan years whose disbursement deadline is not passed within `year`
     carry_ok = [carryover_deadline(year - o) >= date(year, 12, 31) for o in CARRY_OFFSETS[:2]]
     for ei, code in enumerate(entities):

@@ -17,6 +17,7 @@ import numpy as np
 from generator.layout import members, slots
 from generator.model import MILLION, Year
 from generator.report import B_CUR, M_ALLOC, M_DISB, M_PLAN, ProvinceReport, rate
+from generator.tables import truth_row
 
 LINE_RULES = ("A01", "A02", "A03", "A04", "I01", "I02", "I03", "I04", "T01", "T02", "D01", "D02", "D03")
 UNKNOWN_CTMT = "99990"
@@ -79,18 +80,16 @@ class PlantBook:
         return rows
 
     def truth_rows(self, states: list) -> list[dict[str, str]]:
-        from generator.truth import _row
-
         out = []
         by_period = {s.period: s for s in states}
         for (d, code), note in sorted(self.rejected.items()):
             st = by_period[d]
-            out.append(_row("NTP-C02", d, code, file=st.files.get((code, "workbook"), ""), note=note))
+            out.append(truth_row("NTP-C02", d, code, file=st.files.get((code, "workbook"), ""), note=note))
         for d, code in sorted(self.unknown_lines):
             st = by_period[d]
             if (code, "treasury") in st.files:
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-C02",
                         d,
                         code,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.layout import BLOCKS, FUNDS, MEASURES, sheet, slot_index
+from generator.layout import BLOCKS, FUNDS, MEASURES, sheet, slot_index, slots
 from generator.report import ProvinceReport
 
 TOTALS_HEADER = (
@@ -69,8 +69,6 @@ def key_sums(
 
 
 def source_rows(period: str, code: str, sums: dict[tuple[int, int, int, int], int], source: str) -> list[tuple]:
-    from generator.layout import slots
-
     sl = slots()
     return [
         (
@@ -89,8 +87,6 @@ def source_rows(period: str, code: str, sums: dict[tuple[int, int, int, int], in
 
 
 def plan_file_rows(period: str, code: str, plan: np.ndarray) -> list[tuple]:
-    from generator.layout import slots
-
     sl = slots()
     return [
         (

@@ -152,7 +152,7 @@ def plan_lines(seed: int, fig: YearFigures, scale: str | int) -> LinePlan:
         cols["uc"].append(codes_a[units])
         cols["un"].append(names_a[units])
 
-    def cat(key: str, dtype: object = np.int64) -> np.ndarray:
+    def cat(key: str, dtype: type = np.int64) -> np.ndarray:
         return np.concatenate(cols[key]) if cols[key] else np.zeros(0, dtype)
 
     return LinePlan(
@@ -255,7 +255,7 @@ def _fmt_amount(text: str, style: CsvStyle) -> str:
     neg = text.startswith("-")
     digits = text.lstrip("-")
     sep = "." if style.sep == ";" else ","
-    groups = []
+    groups: list[str] = []
     while len(digits) > 3:
         groups.insert(0, digits[-3:])
         digits = digits[:-3]
@@ -315,7 +315,11 @@ def plan_rows(year: int, plan_file: np.ndarray, entities: tuple[str, ...]) -> li
     sl = slots()
     agg: dict[tuple[str, int, int], int] = {}
     for ei, code in enumerate(entities):
-        target = next(p.successor_code for p in reference.provinces_63() if p.province_code == code) if merged else code
+        target = code
+        if merged:
+            successor = next(p.successor_code for p in reference.provinces_63() if p.province_code == code)
+            assert successor is not None  # every pre-merger province has one
+            target = successor
         for si in range(len(sl)):
             for fi in range(len(FUNDS)):
                 v = int(plan_file[ei, si, fi])

@@ -8,45 +8,40 @@ and clean data is checked to produce nothing.
 
 from __future__ import annotations
 
-import csv
-from datetime import date
-from functools import cache
+from datetime import date, timedelta
 
-from generator.layout import BLOCKS, FUNDS, MEASURES, reporting_province, slot_index, slots, tolerance
+from generator.layout import (
+    MEASURES,
+    carryover_deadline,
+    reporting_province,
+    slot_index,
+    slots,
+    tolerance,
+)
 from generator.model import CARRY_OFFSETS
 from generator.report import B_CUR, ProvinceReport, rate
+from generator.tables import BROKEN_HEADER, TRUTH_HEADER, truth_row, write_table
+from generator.totals import TOTALS_HEADER
 from ntp import reference
-
-T02_BANDS = ((300, 3_000), (300_000, 3_000_000))
-D03_FIRST_MONTH = 10
-ALLOCATION_DEADLINE = (4, 15)
+from ntp.periods import add_months
 
 
-def carryover_deadline(plan_year: int) -> date:
-    """Deadline for disbursing carried-over capital of `plan_year`.
-
-    From the deadline seed (`ref_deadlines.csv`, kind `carryover_disbursement`) when it lists the year,
-    else 31 December of plan year + 2.
-    """
-    return _deadlines().get(plan_year, date(plan_year + 2, 12, 31))
+def after_allocation_deadline(d: date) -> bool:
+    """Report month `d` ends after its plan year's allocation deadline (`ref_deadlines.csv`, kind
+    `allocation`); a year the seed does not list has no deadline, as in the dbt rule."""
+    deadline = reference.deadlines("allocation").get(d.year)
+    return deadline is not None and month_end(d) > deadline
 
 
-@cache
-def _deadlines() -> dict[int, date]:
-    path = reference.SEEDS_DIR / "ref_deadlines.csv"
-    if not path.exists():
-        return {}
-    with open(path, newline="", encoding="utf-8") as f:
-        return {
-            int(r["plan_year"]): date.fromisoformat(r["deadline_date"])
-            for r in csv.DictReader(f)
-            if r.get("deadline_kind") == "carryover_disbursement"
-        }
+def months_to_year_end_deadline(plan_year: int) -> int | None:
+    """Months of execution of a plan year up to its year-end disbursement deadline (`ref_deadlines.csv`, kind
+    `year_end_disbursement`: 31 January of the next year = 13); None when the seed does not list the year."""
+    deadline = reference.deadlines("year_end_disbursement").get(plan_year)
+    return None if deadline is None else (deadline.year - plan_year) * 12 + deadline.month
 
 
 def month_end(d: date) -> date:
-    nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
+    return add_months(d, 1) - timedelta(days=1)
 
 
 def leaf_values(rep: ProvinceReport) -> dict[tuple[int, int, int, int], int]:
@@ -70,47 +65,7 @@ def _t02(x: int, y: int) -> bool:
     if not x or not y:
         return False
     r = max(abs(x), abs(y)) / min(abs(x), abs(y))
-    return any(lo <= r <= hi for lo, hi in T02_BANDS)
-
-
-def _row(
-    rule: str,
-    period: date,
-    code: str,
-    slot: int | None = None,
-    fund: int | None = None,
-    block: int | None = None,
-    measure: str = "",
-    pv: int | None = None,
-    tv: int | None = None,
-    exp: int | None = None,
-    file: str = "",
-    note: str = "",
-    capital_type: str = "",
-    component_key: str = "",
-    fund_source: str | None = None,
-) -> dict[str, str]:
-    if slot is not None:
-        s = slots()[slot]
-        capital_type, component_key = s.capital_type, s.component.component_key
-    actual = pv if pv is not None else tv
-    delta = "" if actual is None or exp is None else str(actual - exp)
-    return {
-        "rule_id": rule,
-        "period": period.strftime("%Y-%m"),
-        "province_code": code,
-        "component_key": component_key,
-        "fund_source": fund_source if fund_source is not None else (FUNDS[fund] if fund is not None else ""),
-        "capital_type": capital_type,
-        "plan_block": BLOCKS[block] if block is not None else "",
-        "measure": measure,
-        "province_value_vnd": "" if pv is None else str(pv),
-        "treasury_value_vnd": "" if tv is None else str(tv),
-        "expected_vnd": "" if exp is None else str(exp),
-        "delta_vnd": delta,
-        "file": file,
-        "note": note,
-    }
+    return any(lo <= r <= hi for lo, hi in reference.UNIT_SCALE_BANDS)
 
 
 def _prev_values(prev, code: str, d: date, kind: str) -> dict | None:
@@ -145,9 +100,9 @@ def check_month(state, prev) -> list[dict[str, str]]:
         rep = state.reports.get(code)
         tr = state.treasury.get(code)
         if rep is None:
-            found.append(_row("NTP-C01", d, code, file=wb_file, note="no accepted provincial workbook"))
+            found.append(truth_row("NTP-C01", d, code, file=wb_file, note="no accepted provincial workbook"))
         if tr is None:
-            found.append(_row("NTP-C01", d, code, file=tr_file, note="no Treasury extract lines"))
+            found.append(truth_row("NTP-C01", d, code, file=tr_file, note="no Treasury extract lines"))
         pvals = leaf_values(rep) if rep is not None else {}
         pf = state.plan_file.get(code)
         prev_p = _prev_values(prev, code, d, "province") if rep is not None else None
@@ -163,9 +118,9 @@ def check_month(state, prev) -> list[dict[str, str]]:
         if tr is not None:
             for (s, f, k), (alloc, cum) in sorted(state.treasury_by_year.get(code, {}).items()):
                 y = d.year - CARRY_OFFSETS[k]
-                if month_end(d) > carryover_deadline(y) and cum < alloc - tolerance(alloc, cum):
+                if month_end(d) > carryover_deadline(y) and cum < alloc - tolerance("NTP-D02", alloc, cum):
                     found.append(
-                        _row(
+                        truth_row(
                             "NTP-D02",
                             d,
                             code,
@@ -204,12 +159,13 @@ def _line_rules(
     both = has_rep and tv is not None
     pfv = int(pf[s, f]) if (pf is not None and b == B_CUR) else 0
     if both:
+        assert tv is not None
         prov_any = bool(p_alloc or p_disb)
         tr_any = bool(tv[1] or tv[2])
         if prov_any != tr_any:
             side = "province only" if prov_any else "Treasury only"
             out.append(
-                _row(
+                truth_row(
                     "NTP-A04",
                     d,
                     code,
@@ -225,9 +181,9 @@ def _line_rules(
             )
         elif prov_any:
             for rule, mi in (("NTP-A01", 1), ("NTP-A02", 2)):
-                if abs(pv[mi] - tv[mi]) > tolerance(pv[mi], tv[mi]):
+                if abs(pv[mi] - tv[mi]) > tolerance(rule, pv[mi], tv[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             rule,
                             d,
                             code,
@@ -244,7 +200,7 @@ def _line_rules(
             for mi in (1, 2):
                 if _t02(pv[mi], tv[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             "NTP-T02",
                             d,
                             code,
@@ -260,9 +216,9 @@ def _line_rules(
                         )
                     )
     if has_rep:
-        if p_disb - p_alloc > tolerance(p_disb, p_alloc):
+        if p_disb - p_alloc > tolerance("NTP-I01", p_disb, p_alloc):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I01",
                     d,
                     code,
@@ -276,9 +232,9 @@ def _line_rules(
                     note="province",
                 )
             )
-        if p_alloc - p_plan > tolerance(p_alloc, p_plan):
+        if p_alloc - p_plan > tolerance("NTP-I02", p_alloc, p_plan):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I02",
                     d,
                     code,
@@ -292,9 +248,9 @@ def _line_rules(
                     note="province: allocated > plan assigned in the report",
                 )
             )
-        elif pfv and p_alloc - pfv > tolerance(p_alloc, pfv):
+        elif pfv and p_alloc - pfv > tolerance("NTP-I02", p_alloc, pfv):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I02",
                     d,
                     code,
@@ -308,13 +264,20 @@ def _line_rules(
                     note="province: allocated > plan-file plan",
                 )
             )
-        if b == B_CUR and pf is not None and abs(p_plan - pfv) > tolerance(p_plan, pfv):
-            out.append(_row("NTP-A03", d, code, s, f, b, "plan_assigned", pv=p_plan, exp=pfv, file=wb_file))
-        if b == B_CUR and (d.month, 31) > ALLOCATION_DEADLINE and p_alloc < p_plan - tolerance(p_alloc, p_plan):
-            out.append(_row("NTP-D01", d, code, s, f, b, "allocated", pv=p_alloc, exp=p_plan, file=wb_file))
-        if b == B_CUR and d.month >= D03_FIRST_MONTH and p_plan > 0 and p_disb * 13 < d.month * p_plan:
+        if b == B_CUR and pf is not None and abs(p_plan - pfv) > tolerance("NTP-A03", p_plan, pfv):
+            out.append(truth_row("NTP-A03", d, code, s, f, b, "plan_assigned", pv=p_plan, exp=pfv, file=wb_file))
+        if b == B_CUR and after_allocation_deadline(d) and p_alloc < p_plan - tolerance("NTP-D01", p_alloc, p_plan):
+            out.append(truth_row("NTP-D01", d, code, s, f, b, "allocated", pv=p_alloc, exp=p_plan, file=wb_file))
+        to_deadline = months_to_year_end_deadline(d.year)
+        if (
+            b == B_CUR
+            and d.month >= reference.D03_FIRST_MONTH
+            and to_deadline is not None
+            and p_plan > 0
+            and p_disb * to_deadline < d.month * p_plan
+        ):
             out.append(
-                _row(
+                truth_row(
                     "NTP-D03",
                     d,
                     code,
@@ -325,14 +288,14 @@ def _line_rules(
                     pv=p_disb,
                     exp=p_plan,
                     file=wb_file,
-                    note=f"projected {p_disb * 13 / d.month / p_plan * 100:.2f} % of plan by 31/1",
+                    note=f"projected {p_disb * to_deadline / d.month / p_plan * 100:.2f} % of plan by 31/1",
                 )
             )
         if prev_p is not None:
             last = [prev_p.get((s, f, b, m), 0) for m in range(3)]
-            if p_disb < last[2] - tolerance(p_disb, last[2]):
+            if p_disb < last[2] - tolerance("NTP-T01", p_disb, last[2]):
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-T01",
                         d,
                         code,
@@ -349,7 +312,7 @@ def _line_rules(
             for mi in range(3):
                 if _t02(pv[mi], last[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             "NTP-T02",
                             d,
                             code,
@@ -364,9 +327,9 @@ def _line_rules(
                         )
                     )
     if tv is not None:
-        if tv[2] - tv[1] > tolerance(tv[1], tv[2]):
+        if tv[2] - tv[1] > tolerance("NTP-I01", tv[1], tv[2]):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I01",
                     d,
                     code,
@@ -380,9 +343,9 @@ def _line_rules(
                     note="Treasury",
                 )
             )
-        if pfv and tv[1] - pfv > tolerance(tv[1], pfv):
+        if pfv and tv[1] - pfv > tolerance("NTP-I02", tv[1], pfv):
             out.append(
-                _row(
+                truth_row(
                     "NTP-I02",
                     d,
                     code,
@@ -398,9 +361,9 @@ def _line_rules(
             )
         if prev_t is not None:
             last = [0, prev_t.get((s, f, b, 1), 0), prev_t.get((s, f, b, 2), 0)]
-            if tv[2] < last[2] - tolerance(tv[2], last[2]):
+            if tv[2] < last[2] - tolerance("NTP-T01", tv[2], last[2]):
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-T01",
                         d,
                         code,
@@ -417,7 +380,7 @@ def _line_rules(
             for mi in (1, 2):
                 if _t02(tv[mi], last[mi]):
                     out.append(
-                        _row(
+                        truth_row(
                             "NTP-T02",
                             d,
                             code,
@@ -448,7 +411,7 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
                         for f in range(2):
                             if v[i, b, m, f] != total[b, m, f]:
                                 out.append(
-                                    _row(
+                                    truth_row(
                                         "NTP-I03",
                                         d,
                                         code,
@@ -468,7 +431,7 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
             expect = int(v[r, b, m].sum())
             if written != expect:
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-I03",
                         d,
                         code,
@@ -485,12 +448,12 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
                         note="Tổng số differs from NSTW + NSĐP",
                     )
                 )
-        for r, written in sorted(sh.rate_overrides.items()):
+        for r, written_rate in sorted(sh.rate_overrides.items()):
             row_v = v[r] if r >= 0 else sh.total(v)
-            expect = rate(int(row_v[B_CUR, 0].sum()), int(row_v[B_CUR, 2].sum()))
-            if expect is None or abs(written - expect) > 0.1 + 1e-9:
+            expected_rate = rate(int(row_v[B_CUR, 0].sum()), int(row_v[B_CUR, 2].sum()))
+            if expected_rate is None or abs(written_rate - expected_rate) > 0.1 + 1e-9:
                 out.append(
-                    _row(
+                    truth_row(
                         "NTP-I04",
                         d,
                         code,
@@ -502,7 +465,7 @@ def _sheet_rules(d: date, code: str, rep: ProvinceReport, wb_file: str) -> list[
                         capital_type=cap,
                         component_key=lay.components[r].component_key if r >= 0 else "",
                         fund_source="",
-                        note=f"written {written:.2f} %, computed {expect} %",
+                        note=f"written {written_rate:.2f} %, computed {expected_rate} %",
                     )
                 )
     return out
@@ -532,9 +495,6 @@ def ground_truth(states: list, book_rows: list[dict[str, str]]) -> list[dict[str
 
 
 def write_outputs(out, result) -> None:
-    from generator.api import BROKEN_HEADER, TRUTH_HEADER, write_table
-    from generator.totals import TOTALS_HEADER
-
     write_table(out / "ground_truth.csv", TRUTH_HEADER, ([r[h] for h in TRUTH_HEADER] for r in result.ground_truth))
     write_table(out / "expected_totals.csv", TOTALS_HEADER, sorted(result.totals))
     if result.broken:

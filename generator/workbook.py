@@ -7,15 +7,18 @@ any text form of a number parses back to the same value.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from generator.layout import SHEET_NAMES, SHEET_TITLES
 from generator.messy import Style, vn_number
 from generator.report import B_CUR, M_DISB, M_PLAN, ProvinceReport, SheetReport, rate
+from ntp.periods import add_months
 
 FIXED_CREATED = datetime(2020, 1, 1, 8, 0, 0)
 MEASURE_LABELS = ("Kế hoạch vốn giao", "Đã phân bổ chi tiết", "Lũy kế giải ngân từ đầu năm")
@@ -30,8 +33,18 @@ def period_line(period: date) -> str:
 
 
 def _month_end(period: date) -> date:
-    nxt = date(period.year + (period.month == 12), period.month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
+    return add_months(period, 1) - timedelta(days=1)
+
+
+def report_date(seed: int, period: date, code: str) -> date:
+    r = np.random.default_rng([seed & 0xFFFFFFFF, period.year, period.month, int(code), 6])
+    nxt = add_months(period, 1)
+    day = int(r.integers(3, 13)) if r.random() < 0.9 else int(r.integers(13, 26))
+    return nxt.replace(day=day)
+
+
+def decimals_for(seed: int, year: int, code: str) -> int:
+    return int(np.random.default_rng([seed & 0xFFFFFFFF, year, int(code), 5]).integers(1, 4))
 
 
 def date_line(place: str, d: date) -> str:
@@ -142,7 +155,7 @@ def _write_sheet(wb: xlsxwriter.Workbook, fmt: dict, report: ProvinceReport, sh:
     ws.set_column(last_col, last_col, 16)
     # body
     body_start = row
-    lines: list[tuple[str, str, str, object, int | None]] = [("", "TỔNG SỐ", "", total, -1)]
+    lines: list[tuple[str, str, str, Any, int | None]] = [("", "TỔNG SỐ", "", total, -1)]
     unknown_after = {after: (stt, name) for after, stt, name in sh.unknown_rows}
     for i, comp in enumerate(lay.components):
         if present[i]:
@@ -190,8 +203,8 @@ def _write_sheet(wb: xlsxwriter.Workbook, fmt: dict, report: ProvinceReport, sh:
             ws.write_number(row, last_col - 1, rv, fmt["rate"])
         if not style.merge_note:
             ws.write_blank(row, last_col, None, fmt["text"])
-        for extra in range(style.trailing_columns):
-            ws.write_blank(row, last_col + 1 + extra, None, fmt["text"])
+        for pad in range(style.trailing_columns):
+            ws.write_blank(row, last_col + 1 + pad, None, fmt["text"])
         lines_needed = max(1, -(-len(name) // 52))
         if lines_needed > 1:
             ws.set_row(row, 15 * lines_needed)

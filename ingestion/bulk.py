@@ -14,7 +14,6 @@ An unknown ma_ctmt is the one irregularity handled here: those lines are moved t
 from __future__ import annotations
 
 import queue
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,12 +24,12 @@ import psycopg
 from psycopg import sql
 
 from ingestion.csvformat import CsvFormat
-from ingestion.csvload import MAX_AMOUNT, TREASURY_COLUMNS
+from ingestion.file_period import ky_bao_cao_period
+from ingestion.treasury_contract import MAX_AMOUNT, TREASURY_COLUMNS
 
 COPY_CHUNK = 1 << 22
 HASH_SLICE = 1 << 18
 LOCK_KEY = 7304  # serialises the source_line sequence between Treasury loads
-_MONTH = re.compile(r"(19|20)\d{2}(0[1-9]|1[0-2])")
 
 
 class NeedsStaging(Exception):
@@ -51,11 +50,8 @@ def eligible(fmt: CsvFormat, kind: str, today: date) -> date | None:
         return None
     if sorted(fmt.header) != sorted(TREASURY_COLUMNS) or len(fmt.first_row) != len(fmt.header):
         return None
-    ky = fmt.first_row[fmt.header.index("ky_bao_cao")]
-    if not _MONTH.fullmatch(ky):
-        return None
-    period = date(int(ky[:4]), int(ky[4:]), 1)
-    return period if period <= today.replace(day=1) else None
+    period = ky_bao_cao_period(fmt.first_row[fmt.header.index("ky_bao_cao")])
+    return period if period is not None and period <= today.replace(day=1) else None
 
 
 _SETTING_DEFAULTS = (
@@ -181,7 +177,9 @@ def _check(
     widths / untrimmed names are per-line work, folded into each key's min, max and bool_or."""
     # Hash the keys, never sort a million lines for them: a table without statistics for the new lines
     # makes the planner guess a group per line and choose sort + group (several times slower).
-    sort = conn.execute("select current_setting('enable_sort'), set_config('enable_sort', 'off', true)").fetchone()[0]
+    (sort, _) = conn.execute(
+        "select current_setting('enable_sort'), set_config('enable_sort', 'off', true)"
+    ).fetchone() or (None, None)
     rows = conn.execute(
         "select ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, ky_bao_cao, count(*), "
         "min(du_toan_giao), max(du_toan_giao), min(luy_ke_thanh_toan), max(luy_ke_thanh_toan), "

@@ -7,6 +7,7 @@ Windows-1258), and every check is one SQL statement that names the first failing
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,31 +15,14 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from ingestion import bulk
 from ingestion.csvformat import CsvFormat, sniff_csv
 from ingestion.errors import RejectedFile
+from ingestion.file_period import ky_bao_cao_period
+from ingestion.treasury_contract import AMOUNTS, MAX_AMOUNT, PLAN_COLUMNS, TREASURY_COLUMNS
 from ntp.reference import components, provinces_34, provinces_63, provinces_for
 
 COPY_CHUNK = 1 << 20
-MAX_AMOUNT = 10**13  # 10,000 billion VND: no single budget line comes near it
-TREASURY_COLUMNS = (
-    "ky_bao_cao",
-    "ma_kbnn",
-    "ma_tinh",
-    "ma_ctmt",
-    "nguon_von",
-    "loai_von",
-    "nam_kh",
-    "ma_dvqhns",
-    "ten_dvqhns",
-    "du_toan_giao",
-    "thanh_toan_trong_ky",
-    "luy_ke_thanh_toan",
-)
-PLAN_COLUMNS = ("nam_kh", "ma_tinh", "ma_ctmt", "nguon_von", "loai_von", "ke_hoach_giao")
-AMOUNTS = {
-    "treasury_extract": ("du_toan_giao", "thanh_toan_trong_ky", "luy_ke_thanh_toan"),
-    "plan_assignment": ("ke_hoach_giao",),
-}
 
 
 @dataclass
@@ -67,11 +51,9 @@ def first_line_facts(fmt: CsvFormat, today: date | None = None) -> tuple[date | 
     line, when the header names those columns: whose file a rejected header was."""
     row = dict(zip(fmt.header, fmt.first_row, strict=False))
     period = None
-    month = row.get("ky_bao_cao", "").strip()
-    if len(month) == 6 and month.isdigit() and 1 <= int(month[4:]) <= 12 and month[:2] in ("19", "20"):
-        period = date(int(month[:4]), int(month[4:]), 1)
-        if period > (today or date.today()).replace(day=1):
-            period = None
+    period = ky_bao_cao_period(row.get("ky_bao_cao", "").strip())
+    if period is not None and period > (today or date.today()).replace(day=1):
+        period = None
     return period, _province_code(row.get("ma_tinh", ""))
 
 
@@ -123,8 +105,6 @@ def _copy(conn: psycopg.Connection, path: Path, fmt: CsvFormat, staging: str) ->
 
 
 def _copy_error(err: psycopg.errors.DataError, fmt: CsvFormat) -> RejectedFile:
-    import re
-
     context = err.diag.context or ""
     m = re.search(r"line (\d+)", context)
     line = int(m.group(1)) if m else None
@@ -186,8 +166,6 @@ def load_csv(
 
 def _bulk(conn: psycopg.Connection, path: Path, fmt: CsvFormat, kind: str, file_id: int, today: date) -> CsvLoad | None:
     """The bulk path (ingestion.bulk) inside a savepoint; None when the staging path must run instead."""
-    from ingestion import bulk
-
     period = bulk.eligible(fmt, kind, today)
     if period is None:
         return None
@@ -356,7 +334,7 @@ class _Loader:
                     "the plan file mixes plan years ('{value}')",
                 )
             plan_year = int(years[0][0])
-            ref_period = date(plan_year, 1, 1)
+            ref_period: date | None = date(plan_year, 1, 1)
         else:
             ref_period = period
         assert ref_period is not None
@@ -612,10 +590,12 @@ class _Loader:
                     c=self.col[name], lo=sql.Literal(lo), hi=sql.Literal(MAX_AMOUNT)
                 )
 
-            ctmt = sql.SQL("case when {c} = any({v}) then {c} end").format(c=self.t("ma_ctmt"), v=ctmt_codes)
+            ctmt: sql.Composable = sql.SQL("case when {c} = any({v}) then {c} end").format(
+                c=self.t("ma_ctmt"), v=ctmt_codes
+            )
             nguon = sql.SQL("case when {n} in ('NSTW', 'NSDP') then {n} end").format(n=nguon)
             loai = sql.SQL("case when {n} in ('DTPT', 'SN') then {n} end").format(n=loai)
-            nam = (
+            nam: sql.Composable = (
                 sql.SQL("case when {y}::int <= {py} then {y}::int end").format(
                     y=self.col["nam_kh"], py=sql.Literal(year)
                 )

@@ -13,10 +13,9 @@ from ingestion.container import check_workbook, sniff
 from ingestion.csvformat import _decode, sniff_csv
 from ingestion.csvload import kind_of_header
 from ingestion.errors import RejectedFile
+from ingestion.file_period import ky_bao_cao_period, plan_year_period, title_period
 from ingestion.text import fold
 
-_MONTH = re.compile(r"(ngay \d{1,2} )?thang (\d{1,2})(?: nam |/)(\d{4})")
-_UNTIL = re.compile(r"den het ngay \d{1,2}/(\d{1,2})/(\d{4})")
 # Hidden and temporary files of the uploader; a name starting with `..` is a path-like upload, not hidden:
 # it is taken and quarantined (unsafe_file_name) so the sender learns why.
 IGNORED = re.compile(r"(^\.(?!\.)|~\$|\.error\.json$|\.tmp$|\.part$)")
@@ -33,13 +32,9 @@ def _workbook_period(path: Path) -> date | None:
                 for v in row:
                     if not isinstance(v, str) or not v.strip():
                         continue
-                    f = fold(v)
-                    for m in _MONTH.finditer(f):
-                        if not m.group(1) and 1 <= int(m.group(2)) <= 12:
-                            return date(int(m.group(3)), int(m.group(2)), 1)
-                    m = _UNTIL.search(f)
-                    if m and 1 <= int(m.group(1)) <= 12:
-                        return date(int(m.group(2)), int(m.group(1)), 1)
+                    period = title_period(fold(v))
+                    if period is not None:
+                        return period
     except Exception:
         return None
     return None
@@ -62,12 +57,8 @@ def _csv_period(path: Path) -> tuple[str | None, date | None]:
         row = next(csv.reader([lines[1]], delimiter=fmt.delimiter))
         values = dict(zip(fmt.header, row, strict=False))
         if kind == "treasury_extract":
-            k = values.get("ky_bao_cao", "").strip()
-            if re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", k):
-                return kind, date(int(k[:4]), int(k[4:]), 1)
-            return kind, None
-        y = values.get("nam_kh", "").strip()
-        return kind, date(int(y), 1, 1) if re.fullmatch(r"\d{4}", y) else None
+            return kind, ky_bao_cao_period(values.get("ky_bao_cao", "").strip())
+        return kind, plan_year_period(values.get("nam_kh", ""))
     except Exception:
         return None, None
 

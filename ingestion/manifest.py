@@ -33,6 +33,7 @@ def find(conn: psycopg.Connection, sha256: str, *, unsafe_name: str | None = Non
     """The manifest row of this content: a delivery of it under a proper name, or — `unsafe_name`, for a
     path-like name — the quarantine of the same bytes under that same name. A content known only from a
     path-like name's quarantine is not known to a properly named delivery (see schema.sql)."""
+    params: tuple[str, ...]
     if unsafe_name is None:
         where, params = "error_code is distinct from 'unsafe_file_name'", (sha256,)
     else:
@@ -51,6 +52,7 @@ def insert(conn: psycopg.Connection, **values) -> int:
         f"insert into audit.files ({', '.join(cols)}) values ({placeholders}) returning file_id",
         [values[c] for c in cols],
     ).fetchone()
+    assert row is not None  # insert … returning always returns the row
     return row[0]
 
 

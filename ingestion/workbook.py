@@ -12,10 +12,12 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ingestion.components import matcher, normalise_stt
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
+from ingestion.file_period import MONTH_LINE, REPLACES_NOTE, UNTIL_LINE, title_period
 from ingestion.labels import Labels, labels
 from ingestion.numbers import NumberError, parse_number
 from ingestion.provinces import province_from_title
@@ -24,9 +26,6 @@ from ingestion.text import fold
 from ntp.reference import MERGER_DATE
 
 MAX_HEADER_SCAN = 40
-_PERIOD_MONTH = re.compile(r"(ngay \d{1,2} )?thang (\d{1,2})(?: nam |/)(\d{4})")
-_PERIOD_UNTIL = re.compile(r"(?:den het|den|tinh den) ngay (\d{1,2})/(\d{1,2})/(\d{4})")
-_REPLACES = re.compile(r"thay the (?:cho )?bao cao (?:ngay |so )?(?:\S+ ngay )?(\d{1,2})/(\d{1,2})/(\d{4})")
 _FOOTER_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
 _INDEX_CELL = re.compile(r"\(?[a-z0-9]{1,2}\)?(?:\s*[=+\-x/*]\s*\(?[a-z0-9]{1,2}\)?)*")
 # A workbook figure is rejected only beyond 10^18 VND (~ 500,000 x the programmes' yearly budget): a
@@ -199,11 +198,11 @@ def _columns(sheet: _Sheet, r0: int, lab: Labels, period: date) -> tuple[dict[st
         raise RejectedFile("missing_columns", "no 'Nội dung' column in the header", sheet=sheet.name, row=r0 + 1)
     missing = []
     blocks = {d.plan_block for d in data} | {"current"}
-    for block in sorted(blocks):
+    for plan_block in sorted(blocks):
         for m in ("plan_assigned", "allocated", "disbursed_cumulative"):
             for s in ("NSTW", "NSDP"):
-                if (block, m, s) not in seen:
-                    missing.append(f"{block}/{m}/{s}")
+                if (plan_block, m, s) not in seen:
+                    missing.append(f"{plan_block}/{m}/{s}")
     if missing:
         measures = {d.measure for d in data}
         row = r0
@@ -246,22 +245,24 @@ def _read_title(sheet: _Sheet, r_end: int, lab: Labels) -> _Title:
             if not isinstance(v, str) or not v.strip():
                 continue
             f = fold(v)
-            where = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
-            m = _REPLACES.search(f)
+            where: dict[str, Any] = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
+            m = REPLACES_NOTE.search(f)
             if m and not t.replaces_note:
                 t.replaces_note = v.strip()
-                t.replaces_date = _date(*m.groups(), "the replacement note's date", **where)
+                day, month_text, year_text = m.groups()
+                t.replaces_date = _date(day, month_text, year_text, "the replacement note's date", **where)
                 f = f[: m.start()] + f[m.end() :]
-            for m in _PERIOD_MONTH.finditer(f):
+            for m in MONTH_LINE.finditer(f):
                 if not m.group(1) and t.period is None:
                     month, year = int(m.group(2)), int(m.group(3))
                     if not 1 <= month <= 12:
                         raise RejectedFile("unknown_period", f"'{v.strip()}': month {month} does not exist", **where)
                     t.period, t.period_text = date(year, month, 1), v.strip()
                     t.period_where = where
-            m = _PERIOD_UNTIL.search(f)
+            m = UNTIL_LINE.search(f)
             if m and until is None:
-                until = _date(*m.groups(), "the 'data until' date", **where)
+                day, month_text, year_text = m.groups()
+                until = _date(day, month_text, year_text, "the 'data until' date", **where)
                 t.period_text = t.period_text or v.strip()
                 t.period_where = t.period_where or where
             if not t.province_text and any(f.startswith(p + " ") for p in lab.province_prefixes[:2]):
@@ -341,8 +342,9 @@ def _footer(sheet: _Sheet, start: int, lab: Labels) -> tuple[int, date | None]:
                 continue
             found, marker = _footer_probe(fold(v), markers)
             if found:
-                where = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
-                return min(footer_at, r), _date(*found, "the report date", **where)
+                where: dict[str, Any] = {"sheet": sheet.name, "row": r + 1, "column": col_letter(c)}
+                day, month_text, year_text = found
+                return min(footer_at, r), _date(day, month_text, year_text, "the report date", **where)
             if footer_at == len(sheet.grid) and marker:
                 footer_at = r
     return footer_at, None
@@ -403,23 +405,11 @@ def _add_title_facts(err: RejectedFile, sheet: _Sheet, lab: Labels) -> None:
     for r in range(r_end):
         for v in sheet.grid[r]:
             if period is None and isinstance(v, str) and v.strip():
-                period = _lenient_period(fold(v))
+                period = title_period(fold(v))
     if err.period is None:
         err.period = period
     if err.province_code is None:
         err.province_code = _title_province_code(sheet, r_end, err.period or period)
-
-
-def _lenient_period(folded: str) -> date | None:
-    m = _PERIOD_MONTH.search(folded)
-    if not (m and not m.group(1)):
-        m = _PERIOD_UNTIL.search(folded)
-        if m is None:
-            return None
-        month, year = int(m.group(2)), int(m.group(3))
-    else:
-        month, year = int(m.group(2)), int(m.group(3))
-    return date(year, month, 1) if 1 <= month <= 12 else None
 
 
 def _title_province_code(sheet: _Sheet, r_end: int, period: date | None) -> str | None:

@@ -52,7 +52,7 @@ def fetch_findings(period_text: str, warehouse_url: str | None = None, *, langua
     period = parse_period(period_text)
     message = "message_en" if language == "en" else "message_vi"
     with warehouse.connect(warehouse_url or warehouse.url()) as conn:
-        exists = conn.execute("select to_regclass('marts.fct_findings')").fetchone()[0]
+        (exists,) = conn.execute("select to_regclass('marts.fct_findings')").fetchone() or (None,)
         if exists is None:
             return []
         rows = conn.execute(_QUERY.format(message=message), (period,)).fetchall()

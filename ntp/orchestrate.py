@@ -156,7 +156,7 @@ def _print_summary(label: str, url: str, settings: Settings) -> None:
             (period,),
         ).fetchall()
         findings = []
-        if conn.execute("select to_regclass('marts.fct_findings')").fetchone()[0]:
+        if (conn.execute("select to_regclass('marts.fct_findings')").fetchone() or (None,))[0]:
             findings = conn.execute(
                 "select severity, status, count(*) from marts.fct_findings where period = %s"
                 " group by 1, 2 order by 1, 2",

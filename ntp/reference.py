@@ -1,7 +1,8 @@
-"""Reference data (components, provinces before and after the 1 July 2025 merger).
+"""Reference data (components, provinces before and after the 1 July 2025 merger, the rule catalogue).
 
 The single copy lives in `dbt_project/seeds/` so dbt and Python read the same files; an operator who
-replaces the placeholder Treasury codes edits one CSV.
+replaces the placeholder Treasury codes edits one CSV. The constants the dbt models read (merger date, unit
+scale bands, the first month of NTP-D03) are the `vars` of `dbt_project/dbt_project.yml`, read here too.
 """
 
 from __future__ import annotations
@@ -12,10 +13,24 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 from ntp.settings import PROJECT_ROOT
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
-MERGER_DATE = date(2025, 7, 1)
+DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
+
+
+@cache
+def dbt_vars() -> dict:
+    """The `vars` of dbt_project.yml: the one copy of the constants dbt and Python share."""
+    with open(DBT_PROJECT_FILE, encoding="utf-8") as f:
+        return yaml.safe_load(f)["vars"]
+
+
+MERGER_DATE = date.fromisoformat(dbt_vars()["merger_date"])
+UNIT_SCALE_BANDS: tuple[tuple[int, int], ...] = tuple((int(lo), int(hi)) for lo, hi in dbt_vars()["unit_scale_bands"])
+D03_FIRST_MONTH = int(dbt_vars()["d03_first_month"])
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,56 @@ def _rows(name: str, seeds_dir: Path = SEEDS_DIR) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str  # NTP-A01
+    name: str  # allocation_mismatch
+    severity: str
+    category: str
+    tolerance_vnd: int
+    tolerance_pct: float  # percent: 0.05 = 0.05 %
+    message_vi: str
+    message_en: str
+
+    @property
+    def model_name(self) -> str:
+        """The dbt model of the rule: `rule_ntp_a01__allocation_mismatch`."""
+        return f"rule_{self.rule_id.lower().replace('-', '_')}__{self.name}"
+
+
+@cache
+def rule_catalogue() -> tuple[Rule, ...]:
+    """The quality rules, in catalogue order: `ref_rule_catalogue.csv` is their only list."""
+    return tuple(
+        Rule(
+            rule_id=r["rule_id"],
+            name=r["name"],
+            severity=r["severity"],
+            category=r["category"],
+            tolerance_vnd=int(r["tolerance_vnd"]),
+            tolerance_pct=float(r["tolerance_pct"]),
+            message_vi=r["message_vi"],
+            message_en=r["message_en"],
+        )
+        for r in _rows("ref_rule_catalogue.csv")
+    )
+
+
+def rule(rule_id: str) -> Rule:
+    return next(r for r in rule_catalogue() if r.rule_id == rule_id)
+
+
+@cache
+def deadlines(kind: str) -> dict[int, date]:
+    """{plan year: deadline} of one kind of `ref_deadlines.csv` (allocation, carryover_disbursement,
+    year_end_disbursement)."""
+    return {
+        int(r["plan_year"]): date.fromisoformat(r["deadline_date"])
+        for r in _rows("ref_deadlines.csv")
+        if r["deadline_kind"] == kind
+    }
+
+
 @cache
 def components() -> tuple[Component, ...]:
     return tuple(
@@ -82,7 +147,7 @@ def provinces_63() -> tuple[Province, ...]:
 
 @cache
 def provinces_34() -> tuple[Province, ...]:
-    region_of = {}
+    region_of: dict[str | None, str | None] = {}
     for p in provinces_63():
         region_of.setdefault(p.successor_code, p.region)
     return tuple(

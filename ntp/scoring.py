@@ -19,27 +19,10 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from ntp import warehouse
+from ntp import reference, warehouse
 from ntp.periods import period_range
 
-RULES = (
-    "NTP-A01",
-    "NTP-A02",
-    "NTP-A03",
-    "NTP-A04",
-    "NTP-I01",
-    "NTP-I02",
-    "NTP-I03",
-    "NTP-I04",
-    "NTP-T01",
-    "NTP-T02",
-    "NTP-C01",
-    "NTP-C02",
-    "NTP-F01",
-    "NTP-D01",
-    "NTP-D02",
-    "NTP-D03",
-)
+RULES = tuple(r.rule_id for r in reference.rule_catalogue())
 LOOSE_RULES = {"NTP-A04", "NTP-C01"}
 FILE_RULES = {"NTP-C02", "NTP-F01"}
 Key = tuple[str, ...]
@@ -116,7 +99,7 @@ def read_findings(periods: list[date], warehouse_url: str | None = None) -> list
              from marts.fct_findings where status <> 'resolved' and period = any(%s)"""
     with warehouse.connect(warehouse_url or warehouse.url()) as conn:
         cur = conn.execute(sql, (periods,))
-        cols = [d.name for d in cur.description]
+        cols = [d.name for d in cur.description or ()]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 

@@ -19,7 +19,8 @@
     {%- set set_password = password and can.columns[0].values()[0]
         and (exists | length == 0 or not exists.columns[0].values()[0] or var('bi_password_reset', false)) -%}
     {%- if exists | length == 0 and not can.columns[0].values()[0] -%}
-        {{ log("BI role " ~ role ~ " is missing and " ~ target.user ~ " cannot create roles: ask an administrator", info=true) }}
+        {{ log("BI role " ~ role ~ " is missing and " ~ target.user
+            ~ " cannot create roles: ask an administrator", info=true) }}
         {{ return('') }}
     {%- endif -%}
     {%- set sql -%}
@@ -48,6 +49,7 @@
     {%- set role = bi_role_name() -%}
     {%- set exists = run_query("select 1 from pg_roles where rolname = '" ~ role ~ "'") -%}
     {%- if exists | length == 0 -%}{{ return('') }}{%- endif -%}
-    {%- do run_query("grant usage on schema marts to " ~ role ~ "; grant select on all tables in schema marts to " ~ role) -%}
+    {%- do run_query("grant usage on schema marts to " ~ role
+        ~ "; grant select on all tables in schema marts to " ~ role) -%}
     {{ return('') }}
 {%- endmacro %}

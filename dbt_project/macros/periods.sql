@@ -86,7 +86,7 @@
 
 {#- The first month of the 34 post-merger provinces (NQ 202/2025/QH15). -#}
 {% macro merger_period() -%}
-    date '{{ var("merger_date", "2025-07-01") }}'
+    date '{{ var("merger_date") }}'
 {%- endmacro %}
 
 

@@ -1,6 +1,8 @@
-{#- The rule catalogue's queries, one model per rule (models/quality/rule_*.sql). Each returns only the
-    failing rows, with the same columns, so fct_findings can stack them. Add a rule: write its model and
-    name it here. -#}
+{#- The rule models that fct_findings stacks, one per row of seeds/ref_rule_catalogue.csv (the only list of
+    rules; the model of NTP-A01 allocation_mismatch is rule_ntp_a01__allocation_mismatch). dbt resolves
+    ref() while parsing, before a seed can be read, so the names are written here too;
+    tests/unit/test_rule_registry.py fails when they differ from the catalogue. Each model returns only the
+    failing rows, with the same columns. -#}
 {% macro rule_models() -%}
     {{ return([
         'rule_ntp_a01__allocation_mismatch',

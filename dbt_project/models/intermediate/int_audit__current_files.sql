@@ -10,8 +10,8 @@ ranked as (
     select
         files.*,
         row_number() over (
-            partition by kind, period, province_code
-            order by version desc, report_date desc nulls last, received_at desc, file_id desc
+            partition by files.kind, files.period, files.province_code
+            order by files.version desc, files.report_date desc nulls last, files.received_at desc, files.file_id desc
         ) as version_rank
     from files
 )

@@ -11,7 +11,7 @@ per_sheet as (
         components.parent_key,
         components.program as program_key,
         components.level,
-        capital_type
+        sheets.capital_type
     from components
     cross join lateral unnest(string_to_array(components.capital_types, '|')) as sheets (capital_type)
 )

@@ -13,7 +13,7 @@
 with current_files as (
     select * from {{ ref('int_audit__current_files') }}
     where kind = 'province_workbook'
-      and {{ period_filter('period') }}
+        and {{ period_filter('period') }}
 ),
 
 cells as (
@@ -32,8 +32,8 @@ amounts as (
     from cells
     inner join current_files using (file_id)
     where cells.component_key <> 'TOTAL'
-      and cells.fund_source in ('NSTW', 'NSDP')
-      and cells.measure in ('plan_assigned', 'allocated', 'disbursed_cumulative')
+        and cells.fund_source in ('NSTW', 'NSDP')
+        and cells.measure in ('plan_assigned', 'allocated', 'disbursed_cumulative')
 )
 
 select

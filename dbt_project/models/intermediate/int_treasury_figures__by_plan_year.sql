@@ -13,7 +13,7 @@
 with current_files as (
     select * from {{ ref('int_audit__current_files') }}
     where kind = 'treasury_extract'
-      and {{ period_filter('period') }}
+        and {{ period_filter('period') }}
 ),
 
 lines as (

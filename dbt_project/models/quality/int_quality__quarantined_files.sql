@@ -3,7 +3,7 @@
 -- reference (a province, component or code matching nothing in the reference data) is NTP-C02; any other
 -- reason is NTP-F01. A file belongs to its report month when it could be read, else (no period, or a
 -- month that has not started) to the month of the run that received it.
-{%- set reference_error_codes = var('reference_error_codes', ['unknown_province', 'unknown_component', 'unknown_code', 'unknown_treasury_code', 'unknown_program']) %}
+{%- set reference_error_codes = var('reference_error_codes') %}
 with files as (
     select *, {{ file_evaluated_period() }} as evaluated_period
     from {{ ref('stg_audit__files') }}

@@ -27,7 +27,7 @@ projected as (
             / extract(month from province.period) as projected_vnd
     from province
     inner join deadlines on deadlines.plan_year = extract(year from province.period)
-    where extract(month from province.period) >= {{ var('d03_first_month', 10) }}
+    where extract(month from province.period) >= {{ var('d03_first_month') }}
 )
 
 select
