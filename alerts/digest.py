@@ -171,12 +171,12 @@ def _units(conn, period: date) -> dict[str, str]:
 
 
 def _response_notes(conn, period: date) -> dict[str, list[str]]:
-    """Per province: what its returned workbooks ingested by this month's run could not take."""
+    """Per province: what its returned workbooks (answering this month, or ingested by its run) could not take."""
     rows = conn.execute(
         """select province_code, original_name, error_message from audit.files
-           where kind = 'finding_response' and run_period = %s and error_message is not null
+           where kind = 'finding_response' and (run_period = %s or period = %s) and error_message is not null
            order by ingested_at""",
-        (period,),
+        (period, period),
     ).fetchall()
     out: dict[str, list[str]] = {}
     for code, name, message in rows:
