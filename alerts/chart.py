@@ -79,7 +79,7 @@ def progress_png(
         ax.set_title(labels["chart_title"], fontsize=10, loc="left")
         ax.set_xlabel(f"{labels['chart_axis']} {year} → 31/1/{year + 1}", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="upper left", frameon=False)
+        ax.legend(fontsize=7, loc="lower right", frameon=False)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", metadata={"Software": None})

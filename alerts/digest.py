@@ -31,7 +31,7 @@ class ProvincePart:
     code: str
     name: str
     html_path: Path
-    chart_path: Path
+    chart_path: Path | None  # none when the province has no figure this year (e.g. only a missing report)
     xlsx_path: Path
     csv_path: Path
     part: dict
@@ -170,17 +170,22 @@ def _units(conn, period: date) -> dict[str, str]:
     return dict(rows)
 
 
-def _response_notes(conn, period: date) -> dict[str, list[str]]:
-    """Per province: what its returned workbooks (answering this month, or ingested by its run) could not take."""
+def _response_notes(conn, period: date) -> dict[str, list[dict]]:
+    """Per province: the rows of its returned workbooks (answering this month, or ingested by its run) that
+    were not taken, or taken with figures typed over."""
     rows = conn.execute(
-        """select province_code, original_name, error_message from audit.files
-           where kind = 'finding_response' and (run_period = %s or period = %s) and error_message is not null
-           order by ingested_at""",
+        """select r.province_code, f.original_name, r.source_row, r.finding_key, r.outcome, r.note
+           from audit.finding_responses r join audit.files f using (file_id)
+           where f.status = 'loaded' and (f.run_period = %s or f.period = %s)
+             and (r.outcome <> 'accepted' or r.note is not null)
+           order by f.ingested_at, r.source_row""",
         (period, period),
     ).fetchall()
-    out: dict[str, list[str]] = {}
-    for code, name, message in rows:
-        out.setdefault(code or "", []).extend(f"{name}: {m}" for m in message.split("; "))
+    out: dict[str, list[dict]] = {}
+    for code, name, row, key, outcome, note in rows:
+        out.setdefault(code, []).append(
+            {"file": name, "row": row, "finding_key": key, "outcome": outcome, "note": note}
+        )
     return out
 
 
@@ -232,29 +237,32 @@ def _province_part(digest: dict, code: str, out_dir: Path, lang: str, notes: lis
         "units": digest["units"],
         "response_notes": notes,
     }
-    progress = digest["progress"].get(code) or {"series": {"province": [], "treasury": []}, "deadlines": []}
-    chart = progress_png(
-        int(digest["period"][:4]),
-        progress["series"],
-        render.deadline_marks(progress, lang),
-        render.chart_labels(lang),
-        decimal_comma=lang != "en",
-    )
+    progress = digest["progress"].get(code) or {"series": {}, "deadlines": []}
+    has_figures = any(progress["series"].values())
     result = ProvincePart(
         code,
         name,
         out_dir / "alert.html",
-        out_dir / "chart.png",
+        out_dir / "chart.png" if has_figures else None,
         out_dir / f"phat-hien-{code}-{digest['period']}.xlsx",
         out_dir / "findings.csv",
         part,
     )
-    result.chart_path.write_bytes(chart)
+    if result.chart_path:
+        chart = progress_png(
+            int(digest["period"][:4]),
+            progress["series"],
+            render.deadline_marks(progress, lang),
+            render.chart_labels(lang),
+            decimal_comma=lang != "en",
+        )
+        result.chart_path.write_bytes(chart)
     result.xlsx_path.write_bytes(
         findings_xlsx(rows, period=digest["period"], province=code, province_name=name, units=digest["units"])
     )
     result.csv_path.write_text("\ufeff" + findings_csv(rows, lang), encoding="utf-8", newline="")
-    result.html_path.write_text(render.province_html(part, lang, chart_src="chart.png"), encoding="utf-8")
+    chart_src = "chart.png" if result.chart_path else None
+    result.html_path.write_text(render.province_html(part, lang, chart_src=chart_src), encoding="utf-8")
     return result
 
 
@@ -292,13 +300,14 @@ def deliver(digest: dict, outcome: AlertOutcome, *, force: bool = False) -> list
             if not to or not (force or not delivery.already_sent(conn, period, "email", part.code)):
                 continue
             cid = f"chart-{part.code}"
-            html = render.province_html(part.part, lang, chart_src=f"cid:{cid}")
+            images = {cid: part.chart_path.read_bytes()} if part.chart_path else {}
+            html = render.province_html(part.part, lang, chart_src=f"cid:{cid}" if images else None)
             msg = delivery.message(
                 delivery.subject_of({**digest, "findings": part.part["findings"]}, lang, f"{part.code} {part.name}"),
                 html,
                 cfg,
                 to=to,
-                images={cid: part.chart_path.read_bytes()},
+                images=images,
                 attachments=[part.xlsx_path, part.csv_path],
             )
             delivery.send_message(msg, cfg)

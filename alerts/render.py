@@ -78,7 +78,13 @@ TEXT = {
         "observed": "Giá trị quan sát",
         "grouped_note": "{n} số liệu, chi tiết trong tệp đính kèm",
         "open_findings": "Phát hiện cần xử lý",
-        "response_notes": "Các dòng giải trình chưa được ghi nhận",
+        "response_notes": "Ghi chú về tệp giải trình đã nhận",
+        "note_unknown_finding": "{file}, dòng {row}: không có phát hiện mã '{key}'; giải trình chưa được ghi nhận.",
+        "note_closed_finding": "{file}, dòng {row}: phát hiện {key} đã khắc phục từ tháng {note}; giải trình "
+        "chưa được ghi nhận.",
+        "note_no_finding_id": "{file}, dòng {row}: thiếu mã phát hiện; giải trình chưa được ghi nhận.",
+        "note_accepted": "{file}, dòng {row}: số liệu sửa trong tệp không được ghi nhận ({note}); giải trình "
+        "đã được ghi nhận.",
     },
     "en": {
         "title": "NTP data quality alert — {period}",
@@ -147,7 +153,11 @@ TEXT = {
         "observed": "Observed",
         "grouped_note": "{n} figures, detail in the attachment",
         "open_findings": "Findings to act on",
-        "response_notes": "Answers not taken",
+        "response_notes": "About the returned workbooks",
+        "note_unknown_finding": "{file}, row {row}: no finding has the id '{key}'; the answer was not taken.",
+        "note_closed_finding": "{file}, row {row}: finding {key} was resolved in {note}; the answer was not taken.",
+        "note_no_finding_id": "{file}, row {row}: no finding id; the answer was not taken.",
+        "note_accepted": "{file}, row {row}: figures typed in the workbook are ignored ({note}); the answer was taken.",
     },
 }
 SHOWN = 200  # rows of a findings table in the HTML; the attachment has them all
@@ -292,7 +302,10 @@ def province_html(part: dict, language: str = "vi", *, chart_src: str | None = N
         more=max(0, len(items) - SHOWN),
         total=len(open_rows),
         explained=[f for f in findings if f["status"] == "explained"],
-        response_notes=part.get("response_notes", []),
+        response_notes=[
+            t["note_" + n["outcome"]].format(file=n["file"], row=n["row"], key=n["finding_key"], note=n["note"])
+            for n in part.get("response_notes", [])
+        ],
     )
 
 

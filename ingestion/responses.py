@@ -6,7 +6,8 @@ sheet `Phát hiện` whose header row names `Mã phát hiện` (the finding id),
 code and the month, the findings' figures, and two answer columns `Giải trình` and `Hướng xử lý`. Only the
 finding id and the two answer columns are read; figures typed over are ignored, and reported.
 
-* unknown or closed finding ids are reported back (in the file's message), never guessed;
+* unknown or closed finding ids are stored as not taken and reported back (the file's message and the
+  province's next alert), never guessed;
 * a row whose figures differ from the finding's is accepted for its answer, and the change is reported;
 * a workbook without an answer column, without its province or month, or listing another province's
   findings is rejected (quarantined like any bad file) with the sheet, row and column at fault.
@@ -55,9 +56,26 @@ def _sheet_name(names: list[str]) -> str | None:
     return next((n for n in names if fold(n).strip() == fold(SHEET)), None)
 
 
+def _has_response_sheet(path: Path) -> bool:
+    """A cheap first look (the sheet names in xl/workbook.xml), so other workbooks pay ~1 ms."""
+    import html
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/workbook.xml")
+        if info.file_size > 1 << 20:
+            return False
+        xml = z.read(info).decode("utf-8", "replace")
+    names = [html.unescape(n) for n in re.findall(r"<(?:\w+:)?sheet\b[^>]*\bname=\"([^\"]*)\"", xml)]
+    return _sheet_name(names) is not None
+
+
 def is_response_workbook(path: Path) -> bool:
     """True for a workbook with a `Phát hiện` sheet whose header row names `Mã phát hiện`."""
     try:
+        if not _has_response_sheet(path):
+            return False
         check_workbook(path)  # never expand a zip bomb to look at it
         from python_calamine import CalamineWorkbook
 
@@ -217,34 +235,34 @@ def load_response(conn: psycopg.Connection, path: Path, base: dict) -> ResponseL
                 province_code=province,
             )
     notes: list[str] = []
-    accepted: list[tuple] = []
+    stored: list[tuple] = []  # (row, key as typed, explanation, action, outcome, note)
     for r in rows:
         where = f"row {r['source_row']}"
-        finding = known.get(r["finding_key"])
-        if not r["finding_key"]:
+        key, finding = r["finding_key"], known.get(r["finding_key"])
+        answer = (r["explanation"], r["planned_action"])
+        if not key:
             notes.append(f"{where}: no finding id; the answer was not taken")
-            continue
-        if finding is None:
-            notes.append(f"{where}: unknown finding id {r['finding_key']!r}; the answer was not taken")
-            continue
-        if finding["status"] not in OPEN:
+            stored.append((r["source_row"], "", *answer, "no_finding_id", None))
+        elif finding is None:
+            notes.append(f"{where}: unknown finding id {key!r}; the answer was not taken")
+            stored.append((r["source_row"], key, *answer, "unknown_finding", None))
+        elif finding["status"] not in OPEN:
+            closed = f"{finding['period']:%Y-%m}"
             notes.append(
-                f"{where}: finding {r['finding_key']} is closed ({finding['status']} in "
-                f"{finding['period']:%Y-%m}); the answer was not taken"
+                f"{where}: finding {key} is closed ({finding['status']} in {closed}); the answer was not taken"
             )
-            continue
-        if not r["explanation"] and not r["planned_action"]:
-            continue
-        changed = [
-            f"{name} {_fmt(finding[column])} → {_fmt(r['figures'].get(name))}"
-            for name, column in FIGURES.items()
-            if name in r["figures"] and not _same(finding[column], r["figures"][name])
-        ]
-        note = None
-        if changed:
-            note = "figures typed over, ignored: " + "; ".join(changed)
-            notes.append(f"{where}: finding {r['finding_key']}: {note}; the answer was taken")
-        accepted.append((r["source_row"], r["finding_key"], r["explanation"], r["planned_action"], note))
+            stored.append((r["source_row"], key, *answer, "closed_finding", closed))
+        elif r["explanation"] or r["planned_action"]:
+            changed = [
+                f"{name} {_fmt(finding[column])} → {_fmt(r['figures'].get(name))}"
+                for name, column in FIGURES.items()
+                if name in r["figures"] and not _same(finding[column], r["figures"][name])
+            ]
+            note = "; ".join(changed) or None
+            if note:
+                notes.append(f"{where}: finding {key}: figures typed over, ignored: {note}; the answer was taken")
+            stored.append((r["source_row"], key, *answer, "accepted", note))
+    accepted = sum(1 for row in stored if row[4] == "accepted")
     from ingestion import manifest
 
     message = "; ".join(notes) or None
@@ -255,18 +273,18 @@ def load_response(conn: psycopg.Connection, path: Path, base: dict) -> ResponseL
         period=period,
         province_code=province,
         status="loaded",
-        row_count=len(accepted),
+        row_count=accepted,
         error_message=message,
     )
     received: datetime = base["received_at"]
     with conn.cursor() as cur:
         cur.executemany(
             """insert into audit.finding_responses (file_id, source_row, finding_key, period, province_code,
-                   explanation, planned_action, note, received_at)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [(file_id, row, key, period, province, e, a, note, received) for row, key, e, a, note in accepted],
+                   explanation, planned_action, outcome, note, received_at)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            [(file_id, row, key, period, province, e, a, o, note, received) for row, key, e, a, o, note in stored],
         )
-    return ResponseLoad(file_id, period, province, len(accepted), notes)
+    return ResponseLoad(file_id, period, province, accepted, notes)
 
 
 def _same(stored, typed: Decimal | None) -> bool:

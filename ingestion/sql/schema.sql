@@ -149,17 +149,20 @@ create table if not exists audit.rejected_lines (
 create index if not exists rejected_lines_file_idx on audit.rejected_lines (file_id);
 
 -- Answers of a province to its findings, read from a returned findings workbook (ingestion.responses): one
--- row per answered finding, with lineage to the file and row. Only the two answer columns are read; a row
--- whose figures were changed keeps its answer and says so in `note`.
+-- row per answered row, with lineage to the file and row. Only the finding id and the two answer columns are
+-- read. `outcome`: accepted, or why not (unknown_finding, closed_finding, no_finding_id), reported back in
+-- the province's next alert; `note`: figures typed over (ignored) for an accepted row, the month a closed
+-- finding was resolved.
 create table if not exists audit.finding_responses (
     file_id        bigint not null references audit.files (file_id),
     source_row     integer not null,       -- worksheet row of the answer
-    finding_key    text not null,          -- the finding id printed in the workbook
+    finding_key    text not null,          -- the finding id as typed in the workbook ('' when empty)
     period         date not null,          -- the month of the findings the workbook lists
     province_code  text not null,
     explanation    text,                   -- Giải trình
     planned_action text,                   -- Hướng xử lý
-    note           text,                   -- e.g. figures typed over (ignored), reported back
+    outcome        text not null,
+    note           text,
     received_at    timestamptz not null
 );
 create index if not exists finding_responses_key_idx on audit.finding_responses (finding_key, period);

@@ -51,6 +51,12 @@ def load_months(conn) -> None:
                 name = HOSTILE
             fid = load_workbook(conn, wb, name=name)
             conn.execute("update audit.files set unit = 'trieu_dong' where file_id = %s", (fid,))
+            if code == "11":  # one expectation failed on May's workbook, one passed on April's
+                conn.execute(
+                    "insert into audit.validation_results (file_id, suite, expectation, success, observed) "
+                    "values (%s, 'province_report_cells', 'expect_column_values_to_not_be_null(value)', %s, '3')",
+                    (fid, m != 5),
+                )
             load_treasury(conn, period, code, treasury_lines_of(Workbook(code, period, leaves)))
     add_file(
         conn,
@@ -144,6 +150,8 @@ def test_alert_parts_sent_once_per_month(built, smtp_server, slack_hook, data_di
         assert "<script" not in html and "<svg" not in html
         assert "Cảnh báo chất lượng số liệu CTMTQG" in html and "BC_14_052024.xlsx" in html
         assert "&lt;script&gt;alert(1)&lt;\\script&gt;" in html  # the hostile file name, escaped
+        assert "Kiểm định dữ liệu không đạt trong tháng (1)" in html
+        assert "expect_column_values_to_not_be_null(value)" in html
         # one cause, one line: province 12's 2 leaves × (2 vs the Treasury + 3 vs April) = 10 NTP-T02 figures
         assert "Biểu 01a có vẻ lập theo nghìn đồng, không phải triệu đồng: 10 số liệu, ≈ 1.000 lần" in html
         t02 = built.execute(
@@ -219,8 +227,10 @@ def test_alert_in_english(built, monkeypatch) -> None:
     assert "NTP data quality alert — 2024-05" in html and "10,050,000,000" in html
     assert "appears to be in thousand đồng, not million đồng: 10 figures, ≈ 1,000 ×" in html
     assert any("Province detailed allocation differs" in f["message"] for f in digest["findings"])
-    province = outcome.provinces[0].html_path.read_text(encoding="utf-8")
-    assert '<img src="chart.png"' in province
+    parts = {p.code: p for p in outcome.provinces}
+    assert '<img src="chart.png"' in parts["11"].html_path.read_text(encoding="utf-8")
+    assert parts["01"].chart_path is None  # only a missing report: no figure, no chart
+    assert "<img" not in parts["01"].html_path.read_text(encoding="utf-8")
 
 
 def test_pipeline_failure_alert(smtp_server, data_dir) -> None:

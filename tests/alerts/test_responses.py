@@ -93,7 +93,14 @@ def test_returned_workbook_explains_exactly_its_answers(built, warehouse_url, db
     assert "Đã được tỉnh giải trình (2)" in html and "<script>x" not in html
     assert "KBNN chưa nhập điều chỉnh &lt;script&gt;x&lt;/script&gt;" in html
     province = next(p for p in outcome.provinces if p.code == "11").html_path.read_text(encoding="utf-8")
-    assert "Đã được tỉnh giải trình (2)" in province and "deadbeef" in province
+    assert "Đã được tỉnh giải trình (2)" in province
+    assert (
+        f"{path.name}, dòng {last}: không có phát hiện mã &#39;deadbeef&#39;; giải trình chưa được ghi nhận."
+        in province
+    )
+    assert (
+        f"{path.name}, dòng 6: số liệu sửa trong tệp không được ghi nhận (Số của tỉnh (đồng) {shown} → 1)" in province
+    )
 
 
 def test_malformed_returns_are_quarantined(built, warehouse_url, tmp_path) -> None:
@@ -118,4 +125,6 @@ def test_malformed_returns_are_quarantined(built, warehouse_url, tmp_path) -> No
     (tmp_path / "c.xlsx").write_text("Giải trình: số liệu đúng\n", encoding="utf-8")
     result = _ingest(tmp_path / "c.xlsx", warehouse_url)
     assert (result.status, result.error_code) == ("quarantined", "not_a_workbook")
-    assert built.execute("select count(*) from audit.finding_responses").fetchone()[0] == 2  # the first test's
+    # nothing of a quarantined workbook is stored: only the first test's two answers and its unknown id
+    outcomes = built.execute("select outcome, count(*) from audit.finding_responses group by 1 order by 1").fetchall()
+    assert outcomes == [("accepted", 2), ("unknown_finding", 1)]

@@ -1,5 +1,6 @@
 -- A province's answers to its findings, from returned findings workbooks that were loaded (a quarantined
--- workbook contributes nothing), with lineage to the delivered file and row.
+-- workbook contributes nothing), with lineage to the delivered file and row; only the rows taken (rows with
+-- an unknown or closed finding id stay in the source, reported back by the alert).
 with source as (
     select * from {{ source('audit', 'finding_responses') }}
 ),
@@ -21,4 +22,4 @@ select
     source.source_row
 from source
 inner join files using (file_id)
-where files.status = 'loaded'
+where files.status = 'loaded' and source.outcome = 'accepted'
