@@ -6,6 +6,24 @@ from __future__ import annotations
 from decimal import Decimal
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Words of the mart shown in the official's language.
+WORDS = {
+    "vi": {
+        "error": "lỗi",
+        "warning": "cảnh báo",
+        "new": "mới",
+        "persisting": "tồn tại",
+        "explained": "đã giải trình",
+        "resolved": "đã khắc phục",
+        "current": "năm nay",
+        "carryover": "kéo dài",
+        "allocated": "đã phân bổ",
+        "disbursed_cumulative": "giải ngân lũy kế",
+        "plan_assigned": "kế hoạch giao",
+        "TOTAL": "Tổng số",
+    },
+    "en": {"TOTAL": "Total", "carryover": "carry-over", "disbursed_cumulative": "disbursed (cumulative)"},
+}
 
 
 def number(value, language: str = "vi", decimals: int = 0) -> str:
@@ -13,8 +31,8 @@ def number(value, language: str = "vi", decimals: int = 0) -> str:
     if value is None or value == "":
         return ""
     value = Decimal(str(value))
-    places = decimals if decimals or value != value.to_integral_value() else 0
-    text = f"{value:,.{places or 2 if value != value.to_integral_value() else places}f}"
+    places = decimals or (0 if value == value.to_integral_value() else 2)
+    text = f"{value:,.{places}f}"
     if language == "en":
         return text
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
@@ -31,3 +49,10 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def word(value, language: str) -> str:
+    """A code of the mart (severity, status, block, measure) in the language; other values unchanged."""
+    if value is None:
+        return ""
+    return WORDS.get("en" if language == "en" else "vi", {}).get(value, str(value))

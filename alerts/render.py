@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from alerts.formats import number, percent
+from alerts.formats import number, percent, word
 from alerts.grouping import cause_text, group
-from ntp.findings import word
 
 TEXT = {
     "vi": {

@@ -9,13 +9,11 @@ import io
 
 import xlsxwriter
 
+from alerts.formats import word
 from alerts.grouping import cause_text, group
 from ingestion.responses import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
 
 ACTIONS = ["Sẽ sửa số liệu", "Số liệu đúng"]
-STATUS_VI = {"new": "mới", "persisting": "tồn tại", "explained": "đã giải trình", "resolved": "đã khắc phục"}
-SEVERITY_VI = {"error": "lỗi", "warning": "cảnh báo"}
-BLOCK_VI = {"current": "năm nay", "carryover": "kéo dài"}
 PROVINCE_FIGURE, TREASURY_FIGURE, DELTA = FIGURES
 COLUMNS = [
     ("STT", 5),
@@ -93,19 +91,19 @@ def findings_xlsx(
             n,
             f["finding_key"],
             f["rule_id"],
-            SEVERITY_VI.get(f["severity"], f["severity"] or ""),
+            word(f["severity"], "vi"),
             f["province_code"] or "",
             f.get("province_name") or "",
             f["component_key"] or "",
             f.get("component_name") or "",
-            f["fund_source"] or "",
+            word(f["fund_source"], "vi"),
             f["capital_type"] or "",
-            BLOCK_VI.get(f["plan_block"], f["plan_block"] or ""),
-            f["measure"] or "",
+            word(f["plan_block"], "vi"),
+            word(f["measure"], "vi"),
             f["province_value_vnd"],
             f["treasury_value_vnd"],
             f["delta_vnd"],
-            STATUS_VI.get(f["status"], f["status"]),
+            word(f["status"], "vi"),
             source,
             f["message"] or "",
             causes.get(id(f), ""),

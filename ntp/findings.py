@@ -10,7 +10,7 @@ import json
 import sys
 from typing import TextIO
 
-from alerts.formats import number, safe_cell
+from alerts.formats import number, safe_cell, word
 from alerts.grouping import group
 from alerts.workbook import findings_xlsx
 from ntp import warehouse
@@ -104,25 +104,6 @@ LABELS = {
         "finding_key": "Finding id",
     },
 }
-# Words of the mart shown in the official's language.
-WORDS = {
-    "vi": {
-        "error": "lỗi",
-        "warning": "cảnh báo",
-        "new": "mới",
-        "persisting": "tồn tại",
-        "explained": "đã giải trình",
-        "resolved": "đã khắc phục",
-        "current": "năm nay",
-        "carryover": "kéo dài",
-        "allocated": "đã phân bổ",
-        "disbursed_cumulative": "giải ngân lũy kế",
-        "plan_assigned": "kế hoạch giao",
-        "TOTAL": "Tổng số",
-    },
-    "en": {"TOTAL": "Total", "carryover": "carry-over", "disbursed_cumulative": "disbursed (cumulative)"},
-}
-
 _QUERY = """
 select rule_id, severity, to_char(period, 'YYYY-MM'), province_code, province_name, component_key,
        {component_name}, fund_source, capital_type, plan_block, measure, province_value_vnd, treasury_value_vnd,
@@ -134,13 +115,6 @@ where period = %(period)s and (%(province)s::text is null or province_code = %(p
 order by case severity when 'error' then 0 else 1 end, rule_id, province_code nulls first,
          component_key nulls first, fund_source, capital_type, plan_block, measure, source_file, source_row
 """
-
-
-def word(value, language: str) -> str:
-    """A code of the mart (severity, status, block, measure) in the language; other values unchanged."""
-    if value is None:
-        return ""
-    return WORDS.get("en" if language == "en" else "vi", {}).get(value, str(value))
 
 
 def _number(value):
