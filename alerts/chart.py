@@ -1,4 +1,4 @@
-"""Disbursement progress of one province as inline SVG, written by hand (no JS, no external assets).
+"""Disbursement progress of one province as a PNG (matplotlib), which every mail client shows.
 
 X axis: months of the plan year, January … December and January of the next year (the Public Investment
 Law deadline for the year's plan). Y axis: cumulative current-year disbursement as % of plan. Lines: the
@@ -8,104 +8,81 @@ markers at the deadlines from the seed (allocation, year-end disbursement, carri
 
 from __future__ import annotations
 
+import io
 from datetime import date
-from html import escape
 
-W, H = 560, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 44, 34
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import pyplot as plt  # noqa: E402 - the backend is chosen first
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
 MONTHS = 13  # January … December + January of the next year
-
-
-def _x(month: float) -> float:
-    return LEFT + (month / MONTHS) * (W - LEFT - RIGHT)
-
-
-def _y(pct: float, top_pct: float) -> float:
-    return TOP + (1 - min(pct, top_pct) / top_pct) * (H - TOP - BOTTOM)
+COLOURS = {"province": "#1d4ed8", "treasury": "#059669"}
 
 
 def _month_position(d: date, year: int) -> float:
     """Position of a date on the axis: 0 = 1 January of `year`, 13 = 31 January of the next year."""
-    months = (d.year - year) * 12 + d.month - 1
-    return months + d.day / 31
+    return (d.year - year) * 12 + d.month - 1 + d.day / 31
 
 
-def progress_svg(
+def progress_png(
     year: int,
     series: dict[str, list[tuple[int, float]]],
     deadlines: list[tuple[str, date]],
     labels: dict[str, str],
-) -> str:
-    """series: name → [(month 1..12, % of plan at month end)]; deadlines: (label, date)."""
-    top_pct = max([100.0] + [p for points in series.values() for _, p in points])
-    top_pct = min(200.0, (int(top_pct / 20) + 1) * 20 if top_pct > 100 else 100.0)
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{H}' viewBox='0 0 {W} {H}' "
-        f"role='img' aria-label='{escape(labels['chart_title'])}' font-family='sans-serif' font-size='10'>",
-        f"<rect x='0' y='0' width='{W}' height='{H}' fill='#ffffff'/>",
-    ]
-    for pct in range(0, int(top_pct) + 1, 20 if top_pct <= 100 else 40):
-        y = _y(pct, top_pct)
-        parts.append(f"<line x1='{LEFT}' y1='{y:.1f}' x2='{W - RIGHT}' y2='{y:.1f}' stroke='#e5e7eb'/>")
-        parts.append(f"<text x='{LEFT - 6}' y='{y + 3:.1f}' text-anchor='end' fill='#6b7280'>{pct}%</text>")
-    for m in range(MONTHS + 1):
-        x = _x(m)
-        parts.append(f"<line x1='{x:.1f}' y1='{H - BOTTOM}' x2='{x:.1f}' y2='{H - BOTTOM + 4}' stroke='#9ca3af'/>")
-        if m < MONTHS:
-            label = str(m % 12 + 1)
-            parts.append(
-                f"<text x='{_x(m + 0.5):.1f}' y='{H - BOTTOM + 14}' text-anchor='middle' fill='#6b7280'>{label}</text>"
-            )
-    parts.append(
-        f"<text x='{(LEFT + W - RIGHT) / 2:.1f}' y='{H - 4}' text-anchor='middle' fill='#374151'>"
-        f"{escape(labels['chart_axis'])} {year} → 31/1/{year + 1}</text>"
-    )
-    # the linear path to 100 % at the year-end deadline
-    parts.append(
-        f"<line x1='{_x(0):.1f}' y1='{_y(0, top_pct):.1f}' x2='{_x(MONTHS):.1f}' "
-        f"y2='{_y(100, top_pct):.1f}' stroke='#9ca3af' stroke-dasharray='4 3'/>"
-    )
-    for n, (label, d) in enumerate(sorted(deadlines, key=lambda item: item[1])):
-        pos = _month_position(d, year)
-        if 0 <= pos <= MONTHS:
-            x = _x(pos)
-            parts.append(
-                f"<line x1='{x:.1f}' y1='{TOP}' x2='{x:.1f}' y2='{H - BOTTOM}' stroke='#b42318' "
-                f"stroke-dasharray='2 2'/>"
-            )
-            parts.append(
-                f"<text x='{x - 3:.1f}' y='{TOP + 10 + 11 * (n % 3)}' text-anchor='end' fill='#b42318'>"
-                f"{escape(label)} {d:%d/%m}</text>"
-            )
-    colours = {"province": "#1d4ed8", "treasury": "#059669"}
-    legend_x = LEFT + 8
-    for name, points in series.items():
-        colour = colours.get(name, "#6b21a8")
-        if points:
-            path = " ".join(f"{_x(m):.1f},{_y(p, top_pct):.1f}" for m, p in sorted(points))
-            parts.append(f"<polyline points='{path}' fill='none' stroke='{colour}' stroke-width='2'/>")
-            for m, p in points:
-                parts.append(
-                    f"<circle cx='{_x(m):.1f}' cy='{_y(p, top_pct):.1f}' r='2.5' fill='{colour}'>"
-                    f"<title>{m}/{year}: {p:.2f} %</title></circle>"
+    *,
+    decimal_comma: bool = True,
+) -> bytes:
+    """series: name → [(month 1..12, % of plan at month end)]; deadlines: (label, date). PNG bytes."""
+
+    def pct(value: float, _pos=None) -> str:
+        text = f"{value:.0f} %"
+        return text.replace(".", ",") if decimal_comma else text
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.0), dpi=100)
+    try:
+        top = max([100.0] + [p for points in series.values() for _, p in points])
+        ax.set_ylim(0, min(200.0, top * 1.1 if top > 100 else 105.0))
+        ax.set_xlim(0, MONTHS)
+        ax.set_xticks([m + 0.5 for m in range(MONTHS)], [str(m % 12 + 1) for m in range(MONTHS)])
+        ax.yaxis.set_major_formatter(FuncFormatter(pct))
+        ax.grid(axis="y", color="#e5e7eb")
+        ax.plot([0, MONTHS], [0, 100], color="#9ca3af", linestyle="--", linewidth=1, label=labels["linear"])
+        for n, (label, d) in enumerate(sorted(deadlines, key=lambda item: item[1])):
+            pos = _month_position(d, year)
+            if 0 <= pos <= MONTHS:
+                ax.axvline(pos, color="#b42318", linestyle=":", linewidth=1)
+                ax.annotate(
+                    f"{label} {d:%d/%m}",
+                    (pos, ax.get_ylim()[1] * (0.95 - 0.08 * (n % 3))),
+                    color="#b42318",
+                    fontsize=7,
+                    ha="right",
                 )
-            last_m, last_p = max(points)
-            parts.append(
-                f"<text x='{_x(last_m) + 4:.1f}' y='{_y(last_p, top_pct) - 4:.1f}' fill='{colour}'>{last_p:.1f}%</text>"
-            )
-        parts.append(f"<rect x='{legend_x}' y='{TOP - 30}' width='10' height='3' fill='{colour}'/>")
-        parts.append(f"<text x='{legend_x + 14}' y='{TOP - 26}' fill='#374151'>{escape(labels[name])}</text>")
-        legend_x += 110
-    parts.append(
-        f"<line x1='{legend_x}' y1='{TOP - 28.5}' x2='{legend_x + 12}' y2='{TOP - 28.5}' "
-        f"stroke='#9ca3af' stroke-dasharray='4 3'/>"
-    )
-    parts.append(f"<text x='{legend_x + 16}' y='{TOP - 26}' fill='#374151'>{escape(labels['linear'])}</text>")
-    if not any(series.values()):
-        parts.append(
-            f"<text x='{W / 2:.1f}' y='{H / 2:.1f}' text-anchor='middle' fill='#6b7280'>"
-            f"{escape(labels['no_data'])}</text>"
-        )
-    parts.append(f"<line x1='{LEFT}' y1='{H - BOTTOM}' x2='{W - RIGHT}' y2='{H - BOTTOM}' stroke='#9ca3af'/>")
-    parts.append("</svg>")
-    return "".join(parts)
+        for name, points in series.items():
+            if points:
+                xs = [m for m, _ in sorted(points)]  # the end of month m
+                ys = [p for _, p in sorted(points)]
+                ax.plot(xs, ys, marker="o", markersize=3, color=COLOURS.get(name, "#6b21a8"), label=labels[name])
+                ax.annotate(
+                    pct(ys[-1]).replace(" %", "") + " %",
+                    (xs[-1], ys[-1]),
+                    fontsize=7,
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                    color=COLOURS.get(name, "#6b21a8"),
+                )
+        if not any(series.values()):
+            ax.text(MONTHS / 2, 50, labels["no_data"], ha="center", color="#6b7280")
+        ax.set_title(labels["chart_title"], fontsize=10, loc="left")
+        ax.set_xlabel(f"{labels['chart_axis']} {year} → 31/1/{year + 1}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="lower right", frameon=False)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        return buf.getvalue()
+    finally:
+        plt.close(fig)

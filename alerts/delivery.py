@@ -1,95 +1,153 @@
-"""Sending the digest: e-mail over SMTP and a short Slack message, each when configured; a month is sent
-once per channel unless forced (the record is `sent.json` next to the report).
+"""Sending the alert through Airflow's providers: e-mail with the SMTP provider's hook over an Airflow
+connection, a short Slack message to a webhook kept in a connection. Each part of a month (the national
+digest, each province's part) is sent once per channel unless forced; the sends are recorded in
+audit.alert_sends.
 
-SMTP: the Airflow connection `ntp_smtp` when it exists (host, port, login, password; extra JSON `from`,
-`to` (comma-separated), `starttls`), else the environment (the same names in docker-compose.yml):
-NTP_SMTP_HOST, NTP_SMTP_PORT (25), NTP_SMTP_USER, NTP_SMTP_PASSWORD, NTP_SMTP_STARTTLS (false),
-NTP_ALERT_FROM, NTP_ALERT_TO (comma-separated). Slack: NTP_SLACK_WEBHOOK_URL (an incoming webhook).
-Language: NTP_ALERT_LANGUAGE=vi (default) or en.
+Configuration (docs/quality-rules.md, "Delivery", is the one place that lists it):
+* e-mail: the Airflow connection `ntp_smtp` (conn type smtp; extra `from_email`, and the provider's
+  `disable_ssl` / `disable_tls` / `ssl_context`: SMTPS on 465 by default, STARTTLS with `disable_ssl`, the
+  certificate always verified unless `ssl_context` is `none`). For the embedded path the environment still
+  works: NTP_SMTP_HOST, NTP_SMTP_PORT, NTP_SMTP_USER, NTP_SMTP_PASSWORD, NTP_SMTP_SECURITY (ssl | starttls |
+  none; default starttls, or none when the older NTP_SMTP_STARTTLS=false is set), NTP_ALERT_FROM are mapped
+  in code into the connection `ntp_smtp_env`.
+  The national digest goes to NTP_ALERT_TO (comma-separated), each province's part to its recipients
+  (alerts.recipients).
+* Slack: the connection `ntp_slack` whose password (or host) is an incoming-webhook URL, or
+  NTP_SLACK_WEBHOOK_URL mapped into it.
+* language: NTP_ALERT_LANGUAGE=vi (default) or en.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import smtplib
 import urllib.request
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
+
+ENV_CONN_ID = "ntp_smtp_env"
 
 
 def language() -> str:
     return "en" if os.environ.get("NTP_ALERT_LANGUAGE", "vi").strip().lower().startswith("en") else "vi"
 
 
-def _recipients(text: str | None) -> list[str]:
+def _addresses(text: str | None) -> list[str]:
     return [a.strip() for a in (text or "").split(",") if a.strip()]
 
 
-def _airflow_smtp() -> dict | None:
-    """The `ntp_smtp` Airflow connection, when Airflow is installed and the connection exists."""
-    try:
-        from airflow.sdk import Connection  # noqa: PLC0415 - Airflow is optional here
-
-        conn = Connection.get("ntp_smtp")
-    except Exception:  # noqa: BLE001 - no Airflow, no context or no such connection: fall back to env
+def _env_connection() -> str | None:
+    """NTP_SMTP_* as the Airflow connection `ntp_smtp_env` (an AIRFLOW_CONN_ variable of this process)."""
+    host = os.environ.get("NTP_SMTP_HOST")
+    if not host:
         return None
-    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
-    recipients = _recipients(extra.get("to") or os.environ.get("NTP_ALERT_TO"))
-    if not conn.host or not recipients:
-        return None
-    return {
-        "host": conn.host,
-        "port": int(conn.port or 25),
-        "user": conn.login,
-        "password": conn.password,
-        "starttls": str(extra.get("starttls", "false")).lower() in ("1", "true", "yes"),
-        "sender": extra.get("from") or os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost"),
-        "recipients": recipients,
+    legacy = os.environ.get("NTP_SMTP_STARTTLS")
+    default = "starttls" if legacy is None or legacy.lower() in ("1", "true", "yes") else "none"
+    security = os.environ.get("NTP_SMTP_SECURITY", default).strip().lower()
+    extra = {
+        "from_email": os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost"),
+        "disable_ssl": security != "ssl",
+        "disable_tls": security != "starttls",
+        "retry_limit": 1,
     }
+    conn = {"conn_type": "smtp", "host": host, "port": int(os.environ.get("NTP_SMTP_PORT", "25")), "extra": extra}
+    if os.environ.get("NTP_SMTP_USER"):
+        conn["login"] = os.environ["NTP_SMTP_USER"]
+        conn["password"] = os.environ.get("NTP_SMTP_PASSWORD", "")
+    os.environ["AIRFLOW_CONN_" + ENV_CONN_ID.upper()] = json.dumps(conn)
+    return ENV_CONN_ID
+
+
+def _airflow_connection(conn_id: str):
+    try:
+        from airflow.sdk import BaseHook
+
+        return BaseHook.get_connection(conn_id)
+    except Exception:  # noqa: BLE001 - no Airflow context or no such connection
+        return None
 
 
 def smtp_settings() -> dict | None:
-    from_airflow = _airflow_smtp()
-    if from_airflow:
-        return from_airflow
-    host = os.environ.get("NTP_SMTP_HOST")
-    recipients = _recipients(os.environ.get("NTP_ALERT_TO"))
-    if not host or not recipients:
-        return None
-    return {
-        "host": host,
-        "port": int(os.environ.get("NTP_SMTP_PORT", "25")),
-        "user": os.environ.get("NTP_SMTP_USER"),
-        "password": os.environ.get("NTP_SMTP_PASSWORD"),
-        "starttls": os.environ.get("NTP_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
-        "sender": os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost"),
-        "recipients": recipients,
-    }
+    """{'conn_id', 'sender', 'recipients' (the national digest's)} or None when e-mail is not configured."""
+    conn_id = _env_connection()
+    if conn_id is None:
+        conn = _airflow_connection("ntp_smtp")
+        if conn is None or not conn.host:
+            return None
+        conn_id = "ntp_smtp"
+        sender = conn.extra_dejson.get("from_email") or os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost")
+    else:
+        sender = os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost")
+    return {"conn_id": conn_id, "sender": sender, "recipients": _addresses(os.environ.get("NTP_ALERT_TO"))}
 
 
-def send_email(subject: str, html_body: str, attachments: list[Path], cfg: dict, *, text_body: str = "") -> None:
+def message(
+    subject: str,
+    html_body: str,
+    cfg: dict,
+    *,
+    to: list[str],
+    text_body: str = "",
+    images: dict[str, bytes] | None = None,
+    attachments: list[Path] | None = None,
+) -> EmailMessage:
+    """multipart/mixed [ multipart/related [ alternative [text, html], PNG by Content-ID ], attachments ].
+    `images`: Content-ID (without brackets) → PNG bytes, referenced in the HTML as cid:<id>."""
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = cfg["sender"]
-    msg["To"] = ", ".join(cfg["recipients"])
+    msg["To"] = ", ".join(to)
+    msg["Message-ID"] = make_msgid(domain="ntp-warehouse.local")
     msg.set_content(text_body or "Xem báo cáo dạng HTML / see the HTML version.")
     msg.add_alternative(html_body, subtype="html")
-    for path in attachments:
+    html_part = msg.get_payload()[1]
+    for cid, data in (images or {}).items():
+        html_part.add_related(data, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
+    for path in attachments or []:
         if path.suffix == ".csv":
-            msg.add_attachment(path.read_text(encoding="utf-8"), subtype="csv", charset="utf-8", filename=path.name)
+            msg.add_attachment(path.read_bytes(), maintype="text", subtype="csv", filename=path.name)
+        elif path.suffix == ".xlsx":
+            msg.add_attachment(
+                path.read_bytes(),
+                maintype="application",
+                subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                filename=path.name,
+            )
         else:
             msg.add_attachment(path.read_bytes(), maintype="application", subtype="json", filename=path.name)
-    with smtplib.SMTP(cfg["host"], cfg["port"], timeout=30) as smtp:
-        if cfg["starttls"]:
-            smtp.starttls()
-        if cfg["user"]:
-            smtp.login(cfg["user"], cfg["password"] or "")
-        smtp.send_message(msg)
+    return msg
+
+
+def send_message(msg: EmailMessage, cfg: dict) -> None:
+    """Send through the SMTP provider's hook: it opens SMTPS or STARTTLS (verifying the certificate) and
+    logs in as the connection says."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=cfg["conn_id"]) as hook:
+        hook._smtp_client.send_message(msg)  # noqa: SLF001 - the hook's connected client; the MIME is ours
+
+
+def send_email(subject: str, html_body: str, attachments: list[Path], cfg: dict, *, text_body: str = "") -> None:
+    """A simple e-mail to the national recipients (the pipeline-failure alert)."""
+    send_message(
+        message(subject, html_body, cfg, to=cfg["recipients"], text_body=text_body, attachments=attachments), cfg
+    )
+
+
+def slack_webhook() -> str | None:
+    if os.environ.get("NTP_SLACK_WEBHOOK_URL"):
+        os.environ["AIRFLOW_CONN_NTP_SLACK"] = json.dumps(
+            {"conn_type": "http", "password": os.environ["NTP_SLACK_WEBHOOK_URL"]}
+        )
+    conn = _airflow_connection("ntp_slack")
+    if conn is None:
+        return None
+    return conn.password or conn.host or None
 
 
 def post_slack(text: str, webhook_url: str) -> None:
-    """A short message to a Slack incoming webhook (JSON `{"text": …}`), with the standard library."""
+    """A short message to a Slack incoming webhook (JSON `{"text": …}`)."""
     request = urllib.request.Request(
         webhook_url,
         data=json.dumps({"text": text}).encode("utf-8"),
@@ -100,38 +158,29 @@ def post_slack(text: str, webhook_url: str) -> None:
         response.read()
 
 
-def subject_of(digest: dict, lang: str) -> str:
-    counts = digest["counts"]
-    errors = sum(counts.get("error", {}).get(s, 0) for s in ("new", "persisting"))
-    warnings = sum(counts.get("warning", {}).get(s, 0) for s in ("new", "persisting"))
+def already_sent(conn, period, channel: str, part: str) -> bool:
+    return (
+        conn.execute(
+            "select 1 from audit.alert_sends where period = %s and channel = %s and part = %s limit 1",
+            (period, channel, part),
+        ).fetchone()
+        is not None
+    )
+
+
+def record_send(conn, period, channel: str, part: str, recipients: list[str], *, forced: bool) -> None:
+    conn.execute(
+        "insert into audit.alert_sends (period, channel, part, recipients, forced) values (%s, %s, %s, %s, %s)",
+        (period, channel, part, ", ".join(recipients), forced),
+    )
+    conn.commit()
+
+
+def subject_of(digest: dict, lang: str, province: str | None = None) -> str:
+    live = [f for f in digest["findings"] if f["status"] in ("new", "persisting")]
+    errors = sum(f["severity"] == "error" for f in live)
+    warnings = sum(f["severity"] == "warning" for f in live)
+    where = f" — {province}" if province else ""
     if lang == "en":
-        return f"[NTP] Data quality alert {digest['period']}: {errors} errors, {warnings} warnings"
-    return f"[CTMTQG] Cảnh báo chất lượng số liệu tháng {digest['period']}: {errors} lỗi, {warnings} cảnh báo"
-
-
-def deliver(digest: dict, outcome, *, force: bool = False) -> list[str]:
-    """Send the digest on every configured channel not yet used for this month (all when forced)."""
-    from alerts.render import slack_text
-
-    marker = outcome.html_path.parent / "sent.json"
-    already = json.loads(marker.read_text()) if marker.exists() else {}
-    lang = digest.get("language", language())
-    sent: list[str] = []
-    cfg = smtp_settings()
-    if cfg and (force or "email" not in already):
-        send_email(
-            subject_of(digest, lang),
-            outcome.html_path.read_text(encoding="utf-8"),
-            [outcome.csv_path, outcome.json_path],
-            cfg,
-            text_body=slack_text(digest, lang).replace("*", ""),
-        )
-        sent.append("email")
-    webhook = os.environ.get("NTP_SLACK_WEBHOOK_URL")
-    if webhook and (force or "slack" not in already):
-        post_slack(slack_text(digest, lang), webhook)
-        sent.append("slack")
-    if sent:
-        already.update({channel: True for channel in sent})
-        marker.write_text(json.dumps(already))
-    return sent
+        return f"[NTP] Data quality alert {digest['period']}{where}: {errors} errors, {warnings} warnings"
+    return f"[CTMTQG] Cảnh báo chất lượng số liệu tháng {digest['period']}{where}: {errors} lỗi, {warnings} cảnh báo"

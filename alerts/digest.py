@@ -1,22 +1,40 @@
-"""The monthly quality digest: built from the findings table (never from logs), written to
-`$NTP_DATA_DIR/reports/<YYYY-MM>/` as HTML, CSV and JSON (rewritten on every run), and sent by e-mail and
-to Slack when configured — once per month and channel unless forced.
+"""The monthly quality alert: built from the findings table (never from logs) and written under
+`$NTP_DATA_DIR/reports/<YYYY-MM>/` (rewritten on every run):
+
+* the national digest: alert.html, findings.csv (UTF-8 with BOM), alert.json — sent to NTP_ALERT_TO and
+  to Slack;
+* each province's part, in provinces/<code>/: alert.html, chart.png, findings.csv and the findings workbook
+  phat-hien-<code>-<YYYY-MM>.xlsx the province returns with its answers — sent to the province's recipients
+  (alerts.recipients), the chart embedded by Content-ID.
+
+Each part is sent once per month and channel unless forced (audit.alert_sends).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from alerts import delivery, render
+from alerts import delivery, recipients, render
+from alerts.chart import progress_png
+from alerts.workbook import findings_xlsx
 from ntp import warehouse
-from ntp.findings import FINDING_COLUMNS, fetch_findings
+from ntp.findings import fetch_findings, findings_csv
 from ntp.periods import parse_period
 from ntp.settings import load
+
+
+@dataclass
+class ProvincePart:
+    code: str
+    name: str
+    html_path: Path
+    chart_path: Path | None  # none when the province has no figure this year (e.g. only a missing report)
+    xlsx_path: Path
+    csv_path: Path
+    part: dict
 
 
 @dataclass
@@ -24,6 +42,7 @@ class AlertOutcome:
     html_path: Path
     csv_path: Path
     json_path: Path
+    provinces: list[ProvincePart] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
 
 
@@ -131,8 +150,47 @@ def _province_names(period: date) -> dict[str, str]:
     return {p.province_code: p.short_name for p in provinces_for(period)}
 
 
+def _expectations(conn, period: date) -> list[dict]:
+    """Great Expectations failures of the files of the month (audit.validation_results)."""
+    rows = conn.execute(
+        """select f.original_name, v.suite, v.expectation, v.observed
+           from audit.validation_results v join audit.files f using (file_id)
+           where not v.success and coalesce(f.period, f.run_period) = %s
+           order by f.original_name, v.suite, v.expectation""",
+        (period,),
+    ).fetchall()
+    return [dict(zip(("file", "suite", "expectation", "observed"), r, strict=True)) for r in rows]
+
+
+def _units(conn, period: date) -> dict[str, str]:
+    """The unit each workbook of the month declares (for "appears to be in nghìn đồng, not triệu đồng")."""
+    rows = conn.execute(
+        "select original_name, unit from audit.files where period = %s and unit is not null", (period,)
+    ).fetchall()
+    return dict(rows)
+
+
+def _response_notes(conn, period: date) -> dict[str, list[dict]]:
+    """Per province: the rows of its returned workbooks (answering this month, or ingested by its run) that
+    were not taken, or taken with figures typed over."""
+    rows = conn.execute(
+        """select r.province_code, f.original_name, r.source_row, r.finding_key, r.outcome, r.note
+           from audit.finding_responses r join audit.files f using (file_id)
+           where f.status = 'loaded' and (f.run_period = %s or f.period = %s)
+             and (r.outcome <> 'accepted' or r.note is not null)
+           order by f.ingested_at, r.source_row""",
+        (period, period),
+    ).fetchall()
+    out: dict[str, list[dict]] = {}
+    for code, name, row, key, outcome, note in rows:
+        out.setdefault(code, []).append(
+            {"file": name, "row": row, "finding_key": key, "outcome": outcome, "note": note}
+        )
+    return out
+
+
 def build(period_text: str, *, language: str | None = None) -> tuple[AlertOutcome, dict]:
-    """Write the digest files for a month; return their paths and the digest content."""
+    """Write the national digest and every province's part for a month; return their paths and content."""
     period = parse_period(period_text)
     label = period.strftime("%Y-%m")
     lang = language or delivery.language()
@@ -148,16 +206,64 @@ def build(period_text: str, *, language: str | None = None) -> tuple[AlertOutcom
             "headline": _headline(conn, period),
             "counts": _counts(findings),
             "quarantined": _quarantined(conn, period),
+            "expectations": _expectations(conn, period),
             "findings": findings,
             "province_names": _province_names(period),
+            "units": _units(conn, period),
             "progress": _progress(conn, period, provinces),
         }
+        notes = _response_notes(conn, period)
     outcome = AlertOutcome(out_dir / "alert.html", out_dir / "findings.csv", out_dir / "alert.json")
-    outcome.csv_path.write_text(findings_csv(findings), encoding="utf-8")
-    public = {k: v for k, v in digest.items() if k not in ("province_names", "progress")}
+    outcome.csv_path.write_text("\ufeff" + findings_csv(findings, lang), encoding="utf-8", newline="")
+    public = {k: v for k, v in digest.items() if k not in ("province_names", "progress", "units")}
     outcome.json_path.write_text(json.dumps(public, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    outcome.html_path.write_text(render.html(digest, lang), encoding="utf-8")
+    outcome.html_path.write_text(render.national_html(digest, lang), encoding="utf-8")
+    for code in provinces:
+        outcome.provinces.append(_province_part(digest, code, out_dir / "provinces" / code, lang, notes.get(code, [])))
     return outcome, digest
+
+
+def _province_part(digest: dict, code: str, out_dir: Path, lang: str, notes: list[str]) -> ProvincePart:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = [f for f in digest["findings"] if f["province_code"] == code]
+    name = next((f["province_name"] for f in rows if f.get("province_name")), None) or digest["province_names"].get(
+        code, ""
+    )
+    part = {
+        "code": code,
+        "name": name,
+        "period": digest["period"],
+        "findings": rows,
+        "units": digest["units"],
+        "response_notes": notes,
+    }
+    progress = digest["progress"].get(code) or {"series": {}, "deadlines": []}
+    has_figures = any(progress["series"].values())
+    result = ProvincePart(
+        code,
+        name,
+        out_dir / "alert.html",
+        out_dir / "chart.png" if has_figures else None,
+        out_dir / f"phat-hien-{code}-{digest['period']}.xlsx",
+        out_dir / "findings.csv",
+        part,
+    )
+    if result.chart_path:
+        chart = progress_png(
+            int(digest["period"][:4]),
+            progress["series"],
+            render.deadline_marks(progress, lang),
+            render.chart_labels(lang),
+            decimal_comma=lang != "en",
+        )
+        result.chart_path.write_bytes(chart)
+    result.xlsx_path.write_bytes(
+        findings_xlsx(rows, period=digest["period"], province=code, province_name=name, units=digest["units"])
+    )
+    result.csv_path.write_text("\ufeff" + findings_csv(rows, lang), encoding="utf-8", newline="")
+    chart_src = "chart.png" if result.chart_path else None
+    result.html_path.write_text(render.province_html(part, lang, chart_src=chart_src), encoding="utf-8")
+    return result
 
 
 def _counts(findings: list[dict]) -> dict:
@@ -168,15 +274,54 @@ def _counts(findings: list[dict]) -> dict:
     return counts
 
 
-def findings_csv(findings: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=FINDING_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(findings)
-    return buf.getvalue()
+def deliver(digest: dict, outcome: AlertOutcome, *, force: bool = False) -> list[str]:
+    """Send every part not yet sent this month (all when forced); returns the parts sent, e.g.
+    ["email:national", "email:11", "slack:national"]."""
+    lang = digest["language"]
+    period = parse_period(digest["period"])
+    sent: list[str] = []
+    cfg = delivery.smtp_settings()
+    with warehouse.connect(warehouse.url()) as conn:
+        if cfg and cfg["recipients"] and (force or not delivery.already_sent(conn, period, "email", "national")):
+            msg = delivery.message(
+                delivery.subject_of(digest, lang),
+                outcome.html_path.read_text(encoding="utf-8"),
+                cfg,
+                to=cfg["recipients"],
+                text_body=render.slack_text(digest, lang).replace("*", ""),
+                attachments=[outcome.csv_path, outcome.json_path],
+            )
+            delivery.send_message(msg, cfg)
+            delivery.record_send(conn, period, "email", "national", cfg["recipients"], forced=force)
+            sent.append("email:national")
+        routes = recipients.recipients() if cfg else {}
+        for part in outcome.provinces:
+            to = [email for _role, email in routes.get(part.code, [])]
+            if not to or not (force or not delivery.already_sent(conn, period, "email", part.code)):
+                continue
+            cid = f"chart-{part.code}"
+            images = {cid: part.chart_path.read_bytes()} if part.chart_path else {}
+            html = render.province_html(part.part, lang, chart_src=f"cid:{cid}" if images else None)
+            msg = delivery.message(
+                delivery.subject_of({**digest, "findings": part.part["findings"]}, lang, f"{part.code} {part.name}"),
+                html,
+                cfg,
+                to=to,
+                images=images,
+                attachments=[part.xlsx_path, part.csv_path],
+            )
+            delivery.send_message(msg, cfg)
+            delivery.record_send(conn, period, "email", part.code, to, forced=force)
+            sent.append(f"email:{part.code}")
+        webhook = delivery.slack_webhook()
+        if webhook and (force or not delivery.already_sent(conn, period, "slack", "national")):
+            delivery.post_slack(render.slack_text(digest, lang), webhook)
+            delivery.record_send(conn, period, "slack", "national", ["webhook"], forced=force)
+            sent.append("slack:national")
+    return sent
 
 
 def build_and_send(period_text: str, *, force: bool = False, language: str | None = None) -> AlertOutcome:
     outcome, digest = build(period_text, language=language)
-    outcome.sent = delivery.deliver(digest, outcome, force=force)
+    outcome.sent = deliver(digest, outcome, force=force)
     return outcome

@@ -9,6 +9,8 @@ from ingestion.container import sniff
 from ingestion.csvformat import sniff_csv
 from ingestion.csvload import first_line_facts, kind_of_header
 from ingestion.errors import RejectedFile
+from ingestion.responses import KIND as RESPONSE
+from ingestion.responses import is_response_workbook
 
 WORKBOOK = "province_workbook"
 TREASURY = "treasury_extract"
@@ -25,10 +27,13 @@ def is_unsafe_name(name: str) -> bool:
 
 
 def identify(path: Path) -> str:
-    """The kind of file; raises RejectedFile when it is none of the three (empty, binary, bad header)."""
+    """The kind of file; raises RejectedFile when it is none of the four (a province's returned findings
+    workbook included; empty, binary, bad header)."""
     if is_unsafe_name(path.name):
         raise RejectedFile("unsafe_file_name", f"the file name {path.name!r} looks like a path; rename it")
     container = sniff(path)
+    if container == "xlsx" and is_response_workbook(path):
+        return RESPONSE
     if container in ("xlsx", "ole"):
         return WORKBOOK
     if container == "empty":

@@ -16,7 +16,8 @@ import psycopg
 from ingestion import manifest
 from ingestion.archive import archive, quarantine, sha256_of
 from ingestion.errors import RejectedFile
-from ingestion.identify import UNKNOWN, WORKBOOK, identify, is_unsafe_name
+from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
+from ingestion.responses import load_response
 from ntp.settings import Settings
 from ntp.settings import load as load_settings
 
@@ -123,6 +124,8 @@ def ingest_file(
             kind = identify(path)
             if kind == WORKBOOK:
                 result = _load_workbook(conn, path, base, today)
+            elif kind == RESPONSE:
+                result = _load_response(conn, path, base)
             else:
                 result = _load_csv(conn, path, base, kind, today)
             conn.commit()
@@ -187,6 +190,14 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date
         len(report.cells),
         None,
         None,
+    )
+
+
+def _load_response(conn: psycopg.Connection, path: Path, base: dict) -> IngestResult:
+    r = load_response(conn, path, base)
+    message = "; ".join(r.notes) or None
+    return IngestResult(
+        r.file_id, str(path), RESPONSE, "loaded", _period_text(r.period), r.province_code, r.accepted, None, message
     )
 
 

@@ -57,7 +57,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_findings(args: argparse.Namespace) -> int:
     from ntp.findings import print_findings
 
-    return print_findings(args.period, fmt=args.format, out=sys.stdout)
+    province = args.province.zfill(2) if args.province else None
+    return print_findings(args.period, fmt=args.format, out=sys.stdout, language=args.language, province=province)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -100,7 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("findings", help="the quality findings of one month")
     p.add_argument("--period", required=True, type=_period)
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--province", help="one province (GSO code)")
+    p.add_argument("--language", choices=["vi", "en"], default="vi")
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "xlsx"],
+        default="table",
+        help="xlsx: the province's findings workbook (binary, to stdout: redirect it to a file)",
+    )
     p.set_defaults(func=cmd_findings)
 
     p = sub.add_parser("score", help="recall and precision per rule against a generator ground truth")

@@ -16,7 +16,7 @@
 
 {#- Post-hook: a re-evaluated past month (a revised file) can start or end a streak, so the first month of
     the streak of every later row is set again from the statuses (the latest `new` row of the finding at
-    or before it). Statuses only depend on the previous evaluated month, which the run re-evaluated too.
+    or before it, or an `explained` row that started its streak). Statuses only depend on the previous evaluated month, which the run re-evaluated too.
     Costs nothing when the run's earliest month is the latest one in the table (the monthly case). A row a
     revision resolved keeps the first month of the streak it closed. -#}
 {% macro update_findings_first_seen() -%}
@@ -26,7 +26,8 @@
         set first_seen_period = coalesce((
             select max(started.period) from {{ this }} as started
             where started.finding_key = later.finding_key
-              and started.status = 'new'
+              and (started.status = 'new'
+                   or (started.status = 'explained' and started.first_seen_period = started.period))
               and started.period <= later.period
         ), later.first_seen_period)
         where later.period > date '{{ periods[0] }}'

@@ -12,7 +12,7 @@ create table if not exists audit.files (
     original_name    text not null,          -- name as delivered (never trusted for meaning)
     archive_path     text not null,          -- path under $NTP_DATA_DIR/archive
     size_bytes       bigint not null,
-    kind             text not null,          -- province_workbook | treasury_extract | plan_assignment | unknown
+    kind             text not null,          -- province_workbook | treasury_extract | plan_assignment | finding_response | unknown
     period           date,                   -- report month (first day), from the content
     province_code    text,                   -- GSO code from the content; null for a national file
     report_date      date,                   -- footer date of a workbook
@@ -147,3 +147,34 @@ create table if not exists audit.rejected_lines (
     line          jsonb                   -- the whole line, column -> value as delivered
 );
 create index if not exists rejected_lines_file_idx on audit.rejected_lines (file_id);
+
+-- Answers of a province to its findings, read from a returned findings workbook (ingestion.responses): one
+-- row per answered row, with lineage to the file and row. Only the finding id and the two answer columns are
+-- read. `outcome`: accepted, or why not (unknown_finding, closed_finding, no_finding_id), reported back in
+-- the province's next alert; `note`: figures typed over (ignored) for an accepted row, the month a closed
+-- finding was resolved.
+create table if not exists audit.finding_responses (
+    file_id        bigint not null references audit.files (file_id),
+    source_row     integer not null,       -- worksheet row of the answer
+    finding_key    text not null,          -- the finding id as typed in the workbook ('' when empty)
+    period         date not null,          -- the month of the findings the workbook lists
+    province_code  text not null,
+    explanation    text,                   -- Giải trình
+    planned_action text,                   -- Hướng xử lý
+    outcome        text not null,
+    note           text,
+    received_at    timestamptz not null
+);
+create index if not exists finding_responses_key_idx on audit.finding_responses (finding_key, period);
+
+-- Each part of the monthly alert sent, per channel (email | slack) and part (national | province code):
+-- a month's part is sent once unless forced.
+create table if not exists audit.alert_sends (
+    period      date not null,
+    channel     text not null,
+    part        text not null,
+    recipients  text not null,
+    forced      boolean not null default false,
+    sent_at     timestamptz not null default now()
+);
+create index if not exists alert_sends_period_idx on audit.alert_sends (period, channel, part);

@@ -9,7 +9,7 @@
     ],
 ) }}
 -- Quality findings of every evaluated month: the failing rows of every rule in the catalogue, with their
--- status across months (new | persisting | resolved) and the month they were first seen. A finding's
+-- status across months (new | persisting | explained | resolved) and the month they were first seen. A finding's
 -- identity is its rule, subject and key (and the file, for file-level findings). Incremental by report
 -- month: a run with var `period` re-evaluates the months of macros/rule_models.sql `findings_periods`
 -- (the rules read only those months) and compares each with the previous evaluated month, read from this
@@ -23,6 +23,11 @@
 -- `resolved_by = 'revision'`; such rows are carried over by every later in-place build of the month while
 -- the finding stays absent. A build from scratch (--full-refresh, a new warehouse) cannot reproduce them:
 -- raw keeps every version, but not which version each earlier build saw.
+--
+-- Responses: an open finding (new or persisting) that its province answered in a returned findings workbook
+-- of this month or an earlier one (stg_audit__finding_responses) is `explained`, with the latest answer
+-- and its file and row; a resolved finding stays resolved. The rows of the months form the history
+-- (new → explained → resolved). Names: the province at the report's era, the component in VI and EN.
 {%- set previous_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
     if is_incremental() else [] %}
 with rule_rows as (
@@ -200,6 +205,35 @@ all_findings as (
     select resolved_findings.*, 'next_month'::text as resolved_by from resolved_findings
     union all
     select revision_resolved.*, 'revision'::text as resolved_by from revision_resolved
+),
+
+responses as (
+    select * from {{ ref('stg_audit__finding_responses') }}
+),
+
+-- the latest answer given to the finding for this month or an earlier one
+latest_response as (
+    select distinct on (all_findings.finding_key, all_findings.period)
+        all_findings.finding_key,
+        all_findings.period,
+        responses.explanation,
+        responses.planned_action,
+        responses.source_file as response_file,
+        responses.source_row as response_row
+    from all_findings
+    inner join responses
+        on responses.finding_key = all_findings.finding_key
+        and responses.period <= all_findings.period
+    order by all_findings.finding_key, all_findings.period, responses.received_at desc, responses.file_id desc,
+        responses.source_row desc
+),
+
+provinces as (
+    select province_code, province_name, valid_from, valid_to from {{ ref('dim_province') }}
+),
+
+components as (
+    select component_key, name_vi, name_en from {{ ref('dim_component') }}
 )
 
 select
@@ -223,11 +257,27 @@ select
     all_findings.source_file,
     all_findings.source_sheet,
     all_findings.source_row,
-    all_findings.status,
+    case
+        when all_findings.status <> 'resolved' and latest_response.finding_key is not null then 'explained'
+        else all_findings.status
+    end as status,
     all_findings.first_seen_period,
     all_findings.detail,
     catalogue.message_vi || coalesce(': ' || all_findings.detail, '') as message_vi,
     catalogue.message_en || coalesce(': ' || all_findings.detail, '') as message_en,
-    all_findings.resolved_by
+    all_findings.resolved_by,
+    provinces.province_name,
+    components.name_vi as component_name_vi,
+    components.name_en as component_name_en,
+    latest_response.explanation,
+    latest_response.planned_action,
+    latest_response.response_file,
+    latest_response.response_row
 from all_findings
 inner join catalogue using (rule_id)
+left join latest_response using (finding_key, period)
+left join provinces
+    on provinces.province_code = all_findings.province_code
+    and all_findings.period >= provinces.valid_from
+    and (provinces.valid_to is null or all_findings.period <= provinces.valid_to)
+left join components using (component_key)
