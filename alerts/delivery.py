@@ -101,7 +101,7 @@ def message(
     msg["Message-ID"] = make_msgid(domain="ntp-warehouse.local")
     msg.set_content(text_body or "Xem báo cáo dạng HTML / see the HTML version.")
     msg.add_alternative(html_body, subtype="html")
-    html_part = msg.get_payload()[1]
+    html_part = list(msg.iter_parts())[1]  # multipart/alternative: [text, html]
     for cid, data in (images or {}).items():
         html_part.add_related(data, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     for path in attachments or []:
@@ -125,6 +125,7 @@ def send_message(msg: EmailMessage, cfg: dict) -> None:
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     with SmtpHook(smtp_conn_id=cfg["conn_id"]) as hook:
+        assert hook._smtp_client is not None  # noqa: SLF001 - connected on entering the hook
         hook._smtp_client.send_message(msg)  # noqa: SLF001 - the hook's connected client; the MIME is ours
 
 

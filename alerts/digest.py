@@ -223,7 +223,7 @@ def build(period_text: str, *, language: str | None = None) -> tuple[AlertOutcom
     return outcome, digest
 
 
-def _province_part(digest: dict, code: str, out_dir: Path, lang: str, notes: list[str]) -> ProvincePart:
+def _province_part(digest: dict, code: str, out_dir: Path, lang: str, notes: list[dict]) -> ProvincePart:
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [f for f in digest["findings"] if f["province_code"] == code]
     name = next((f["province_name"] for f in rows if f.get("province_name")), None) or digest["province_names"].get(
@@ -297,7 +297,7 @@ def deliver(digest: dict, outcome: AlertOutcome, *, force: bool = False) -> list
         routes = recipients.recipients() if cfg else {}
         for part in outcome.provinces:
             to = [email for _role, email in routes.get(part.code, [])]
-            if not to or not (force or not delivery.already_sent(conn, period, "email", part.code)):
+            if cfg is None or not to or not (force or not delivery.already_sent(conn, period, "email", part.code)):
                 continue
             cid = f"chart-{part.code}"
             images = {cid: part.chart_path.read_bytes()} if part.chart_path else {}

@@ -74,12 +74,12 @@ def cause_text(item: dict, unit: str | None, language: str) -> str:
         i = UNITS.index(unit) - k // 3
         actual = UNITS[i] if 0 <= i < len(UNITS) else None
     if language == "en":
-        if actual:
+        if actual and unit:
             return (
                 f"{sheet} appears to be in {names[actual]}, not {names[unit]}: {count} figures, ≈ {direction}{factor} ×"
             )
         return f"{sheet}: {count} figures, ≈ {direction}{factor} × (a unit mix-up?)"
-    if actual:
+    if actual and unit:
         scale = f"{count} số liệu, ≈ {direction}{factor} lần"
         return f"{sheet} có vẻ lập theo {names[actual]}, không phải {names[unit]}: {scale}"
     return f"{sheet}: {count} số liệu, ≈ {direction}{factor} lần (nghi nhầm đơn vị tính)"

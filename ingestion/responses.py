@@ -25,20 +25,9 @@ import psycopg
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
 from ingestion.text import fold
+from ntp.response_workbook import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
 
 KIND = "finding_response"
-SHEET = "Phát hiện"
-PROVINCE_LABEL = "Mã tỉnh"
-PERIOD_LABEL = "Kỳ báo cáo"
-FINDING_ID = "Mã phát hiện"
-EXPLANATION = "Giải trình"
-ACTION = "Hướng xử lý"
-# The figures of a finding as the workbook prints them: header -> fct_findings column.
-FIGURES = {
-    "Số của tỉnh (đồng)": "province_value_vnd",
-    "Số của KBNN (đồng)": "treasury_value_vnd",
-    "Chênh lệch (đồng)": "delta_vnd",
-}
 HEADER_ROWS = 8  # the header row is looked for in the first rows of the sheet
 OPEN = ("new", "persisting", "explained")
 
@@ -211,7 +200,8 @@ def load_response(conn: psycopg.Connection, path: Path, base: dict) -> ResponseL
     period, province, rows = read_response(path)
     keys = sorted({r["finding_key"] for r in rows if r["finding_key"]})
     known: dict[str, dict] = {}
-    if keys and conn.execute("select to_regclass('marts.fct_findings')").fetchone()[0]:
+    exists = conn.execute("select to_regclass('marts.fct_findings')").fetchone()
+    if keys and exists and exists[0]:
         cur = conn.execute(
             """select distinct on (finding_key) finding_key, province_code, status, period,
                       province_value_vnd, treasury_value_vnd, delta_vnd
@@ -219,7 +209,7 @@ def load_response(conn: psycopg.Connection, path: Path, base: dict) -> ResponseL
                order by finding_key, period desc""",
             (keys,),
         )
-        names = [d.name for d in cur.description]
+        names = [d.name for d in cur.description or []]
         known = {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
     for r in rows:
         finding = known.get(r["finding_key"])
