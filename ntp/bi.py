@@ -276,7 +276,31 @@ def import_content(client: Client, warehouse_url: str, password: str, content: C
     parts = urlsplit(warehouse_url)
     database = unquote(parts.path.lstrip("/")) or warehouse.DATABASE
     uri = superset_uri(parts.hostname or "127.0.0.1", parts.port or 5432, database, BI_ROLE)
-    client.import_bundle((content or Content()).bundle(uri), password)
+    content = content or Content()
+    defaults = {}
+    with psycopg.connect(bi_url(warehouse_url, password)) as conn:
+        for spec in content.dashboard_specs:
+            for f in spec.get("filters", []):
+                defaults[f["key"]] = conn.execute(content.filter_default_sql(f)).fetchone()[0]
+    client.import_bundle(content.bundle(uri, defaults), password)
+    for dash in content.dashboards():
+        if dash.config.get("filters"):
+            _scope_native_filters(client, dash.slug)
+
+
+def _scope_native_filters(client: Client, slug: str) -> None:
+    """Point the dashboard's native filters at its charts. The import format keeps chart references by UUID,
+    but a filter's `chartsInScope` holds chart ids, which only exist once the charts are imported."""
+    dashboard = client.get(f"/api/v1/dashboard/{slug}")["result"]
+    chart_ids = sorted(c["id"] for c in client.get(f"/api/v1/dashboard/{slug}/charts")["result"])
+    metadata = json.loads(dashboard["json_metadata"] or "{}")
+    for native_filter in metadata.get("native_filter_configuration", []):
+        native_filter["chartsInScope"] = chart_ids
+    res = client.http.put(
+        f"{client.base}/api/v1/dashboard/{dashboard['id']}", json={"json_metadata": json.dumps(metadata)}, timeout=120
+    )
+    if not res.ok:
+        raise BIError(f"scoping the filters of {slug} failed: HTTP {res.status_code} {res.text[:500]}")
 
 
 def _free_port() -> int:

@@ -167,32 +167,49 @@ class Content:
             "custom_params": {},
             "custom_form_data": {},
         }
-        by_label = {m["optionName"].removeprefix("metric_"): m["label"] for m in metrics}
-        orderby = [[by_label.get(col, _localise(col, lang)), asc] for col, asc in spec.get("order_by", [])]
         if viz == "table":
-            sort_metric = next((k for k, _ in spec.get("order_by", []) if k in by_label), None)
+            sort = spec.get("sort")
+            sort_metric = None
+            if sort:
+                sort_metric = (
+                    self._metric(sort["metric"], lang)
+                    if "metric" in sort
+                    else {
+                        "expressionType": "SQL",
+                        "sqlExpression": sort["sql"],
+                        "label": "sort",
+                        "hasCustomLabel": True,
+                    }
+                )
             form.update(
                 query_mode="aggregate",
                 groupby=groupby,
                 metrics=metrics,
-                order_desc=not next((asc for k, asc in spec.get("order_by", []) if k == sort_metric), False),
-                timeseries_limit_metric=self._metric(sort_metric, lang) if sort_metric else None,
+                order_desc=not (sort or {}).get("ascending", False),
+                timeseries_limit_metric=sort_metric,
                 table_timestamp_format="%d/%m/%Y",
                 server_pagination=False,
                 show_cell_bars=True,
                 include_search=True,
+                column_config={
+                    m["label"]: {"d3NumberFormat": self.metrics[k].get("format", ",.1f")}
+                    for k, m in zip(spec.get("metrics", []), metrics, strict=True)
+                },
             )
-            query.update(columns=groupby, metrics=metrics, orderby=orderby or [[metrics[0], False]])
+            orderby = [[sort_metric, sort.get("ascending", False)]] if sort_metric else [[metrics[0], False]]
+            query.update(columns=groupby, metrics=metrics, orderby=orderby)
         elif viz == "raw_table":
             columns = [_localise(c, lang) for c in spec["columns"]]
             form.update(
                 query_mode="raw",
                 all_columns=columns,
                 order_by_cols=[json.dumps([_localise(c, lang), asc]) for c, asc in spec.get("order_by", [])],
+                column_config={c: {"d3NumberFormat": ",d"} for c in columns if c.endswith("_vnd")},
                 table_timestamp_format="%d/%m/%Y",
                 server_pagination=False,
                 include_search=True,
             )
+            orderby = [[_localise(c, lang), asc] for c, asc in spec.get("order_by", [])]
             query.update(columns=columns, metrics=[], orderby=orderby)
         elif viz in ("line", "bar"):
             x = spec["x"]
@@ -283,9 +300,22 @@ class Content:
                 pos[cid] = {"id": cid, "children": [], "parents": ["ROOT_ID", "GRID_ID", row_id], **comp}
         return pos
 
-    def _native_filters(self, dash: Dashboard) -> list[dict[str, Any]]:
+    def filter_default_sql(self, dashboard_filter: dict[str, Any]) -> str:
+        """The query giving a dashboard filter's default value: the first value of its column in its dataset."""
+        dataset = self.datasets[dashboard_filter["dataset"]]
+        column = dashboard_filter["column"]
+        return f"select min({column}) from (\n{dataset['sql']}\n) as dataset where {column} is not null"
+
+    def _native_filters(self, dash: Dashboard, defaults: dict[str, str]) -> list[dict[str, Any]]:
         out = []
         for f in dash.config.get("filters", []):
+            value = defaults.get(f["key"])
+            mask: dict[str, Any] = {"extraFormData": {}, "filterState": {}, "ownState": {}}
+            if value is not None:
+                # An explicit default, applied on load (Superset 6.1 shows a "first item" default without
+                # applying it to the charts until Apply is clicked).
+                mask["extraFormData"] = {"filters": [{"col": f["column"], "op": "IN", "val": [value]}]}
+                mask["filterState"] = {"value": [value], "label": value}
             out.append(
                 {
                     "id": f"NATIVE_FILTER-{f['key']}",
@@ -297,12 +327,12 @@ class Content:
                     ],
                     "controlValues": {
                         "enableEmptyFilter": True,
-                        "defaultToFirstItem": True,
+                        "defaultToFirstItem": False,
                         "multiSelect": False,
                         "searchAllOptions": False,
                         "inverseSelection": False,
                     },
-                    "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+                    "defaultDataMask": mask,
                     "cascadeParentIds": [],
                     "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
                     "description": "",
@@ -311,8 +341,9 @@ class Content:
         return out
 
     # -- the bundle --------------------------------------------------------------------------
-    def files(self, bi_uri_without_password: str) -> dict[str, dict[str, Any]]:
-        """Superset's v1 export files (path → content) for the database URI given (password masked)."""
+    def files(self, bi_uri_without_password: str, defaults: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+        """Superset's v1 export files (path → content) for the database URI given (password masked) and the
+        dashboard filters' default values (filter key → value)."""
         database_uuid = _uuid("database", "ntp_warehouse")
         files: dict[str, dict[str, Any]] = {
             "metadata.yaml": {
@@ -399,17 +430,17 @@ class Content:
                     "cross_filters_enabled": False,
                     "default_filters": "{}",
                     "chart_configuration": {},
-                    "native_filter_configuration": self._native_filters(dash),
+                    "native_filter_configuration": self._native_filters(dash, defaults or {}),
                 },
                 "version": "1.0.0",
             }
         return files
 
-    def bundle(self, bi_uri_without_password: str) -> bytes:
+    def bundle(self, bi_uri_without_password: str, defaults: dict[str, str] | None = None) -> bytes:
         """The ZIP Superset imports: every file under one top folder, as its own exports are."""
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path, content in self.files(bi_uri_without_password).items():
+            for path, content in self.files(bi_uri_without_password, defaults).items():
                 zf.writestr(f"ntp_bi/{path}", yaml.safe_dump(content, allow_unicode=True, sort_keys=False))
         return buf.getvalue()
 
