@@ -11,6 +11,7 @@ the role through dbt's own macro (`ensure_bi_role`, macros/bi_role.sql). The das
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -19,6 +20,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -174,37 +177,48 @@ def superset_env(settings: Settings, paths: Paths) -> dict[str, str]:
     return env
 
 
+def _metadata_template(bin_dir: Path, env: dict[str, str]) -> Path:
+    """A migrated and initialised (`superset db upgrade` + `superset init`) empty metadata database, built once
+    per Superset environment and copied into each new data directory: the two steps take minutes on a busy
+    machine and their result holds no secret (no users, no connections)."""
+    digest = (VENV / ".requirements-sha256").read_text()[:12] if (VENV / ".requirements-sha256").exists() else "x"
+    template = VENV / f"metadata-template-{digest}.db"
+    with open(VENV / ".metadata-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers build it once
+        if template.exists():
+            return template
+        print("· preparing Superset's metadata schema (once per Superset environment, 1–3 minutes)", flush=True)
+        partial = template.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        tmp_env = dict(env, SUPERSET_METADATA_URL=f"sqlite:///{partial}", SUPERSET_SECRET_KEY=secrets.token_urlsafe(42))
+        for step in (["db", "upgrade"], ["init"]):
+            res = subprocess.run([str(bin_dir / "superset"), *step], env=tmp_env, capture_output=True, text=True)
+            if res.returncode != 0:
+                raise BIError(f"superset {' '.join(step)} failed:\n{res.stderr[-3000:]}")
+        partial.rename(template)
+    return template
+
+
 def initialise(bin_dir: Path, env: dict[str, str], paths: Paths) -> None:
-    """`superset db upgrade`, the admin user, `superset init`: once per data directory (≈ 1–2 minutes)."""
+    """Superset's metadata (schema and roles) and the admin user: once per data directory."""
     marker = paths.home / ".initialised"
     if marker.exists():
         return
-    print(f"· initialising Superset's metadata under {paths.home} (first run only, 1–2 minutes)", flush=True)
-    password = _secret_file(paths.admin_password_file)
+    paths.home.mkdir(parents=True, exist_ok=True)
     superset = str(bin_dir / "superset")
-    steps = (
-        [superset, "db", "upgrade"],
-        [
-            superset,
-            "fab",
-            "create-admin",
-            "--username",
-            ADMIN,
-            "--firstname",
-            "NTP",
-            "--lastname",
-            "Admin",
-            "--email",
-            "admin@example.org",
-            "--password",
-            password,
-        ],  # fmt: skip
-        [superset, "init"],
-    )
-    for cmd in steps:
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(paths.home))
-        if res.returncode != 0:
-            raise BIError(f"superset {' '.join(cmd[1:3])} failed:\n{res.stderr[-3000:]}")
+    if env.get("SUPERSET_METADATA_URL"):  # an external metadata database: migrate it in place
+        for step in (["db", "upgrade"], ["init"]):
+            res = subprocess.run([superset, *step], env=env, capture_output=True, text=True)
+            if res.returncode != 0:
+                raise BIError(f"superset {' '.join(step)} failed:\n{res.stderr[-3000:]}")
+    else:
+        shutil.copyfile(_metadata_template(bin_dir, env), paths.home / "superset.db")
+    password = _secret_file(paths.admin_password_file)
+    cmd = [superset, "fab", "create-admin", "--username", ADMIN, "--firstname", "NTP", "--lastname", "Admin",
+           "--email", "admin@example.org", "--password", password]  # fmt: skip
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise BIError(f"superset fab create-admin failed:\n{res.stderr[-3000:]}")
     marker.touch()
 
 
@@ -327,26 +341,18 @@ def prepare(settings: Settings) -> tuple[str, str, Path, dict[str, str], Paths]:
     return url, password, bin_dir, env, paths
 
 
-def serve(settings: Settings, *, port: int = 0) -> int:
-    """`ntp bi`: prepare, start Superset, import the dashboards, print where to look; run until Ctrl-C."""
+@contextmanager
+def running(settings: Settings, *, port: int = 0) -> Iterator[Server]:
+    """Superset prepared, started and loaded with the dashboards of bi/; stopped on exit."""
     url, password, bin_dir, env, paths = prepare(settings)
-    port = port or int(os.environ.get("NTP_BI_PORT") or 0) or _free_port()
+    port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
-    log_path = paths.home / "superset.log"
-    proc = start_server(bin_dir, env, port, log_path)
+    proc = start_server(bin_dir, env, port, paths.home / "superset.log")
     try:
         wait_ready(base, proc)
-        import_content(Client(base, ADMIN, paths.admin_password_file.read_text().strip()), url, password)
-        content = Content()
-        print(f"\nSuperset is running: {base}/dashboard/list/  (log {log_path})")
-        print(f"  login:      {ADMIN} / the password in {paths.admin_password_file}")
-        print(f"  warehouse:  {bi_url(url)} (read-only role; its password is in NTP_BI_PASSWORD or the data dir)")
-        for dash in content.dashboards():
-            print(f"  {dash.lang}: {base}/superset/dashboard/{dash.slug}/  {dash.title}")
-        print("Ctrl-C stops it.", flush=True)
-        proc.wait()
-    except KeyboardInterrupt:
-        pass
+        client = Client(base, ADMIN, paths.admin_password_file.read_text().strip())
+        import_content(client, url, password)
+        yield Server(base, client, paths, url, proc)
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -354,4 +360,44 @@ def serve(settings: Settings, *, port: int = 0) -> int:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@dataclass
+class Server:
+    base: str
+    client: Client
+    paths: Paths
+    warehouse_url: str
+    proc: subprocess.Popen
+
+
+def _default_port() -> int:
+    """NTP_BI_PORT, else 8088 (the address dbt's exposures link to) when free, else any free port."""
+    import socket
+
+    if os.environ.get("NTP_BI_PORT"):
+        return int(os.environ["NTP_BI_PORT"])
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8088))
+            return 8088
+        except OSError:
+            return _free_port()
+
+
+def serve(settings: Settings, *, port: int = 0) -> int:
+    """`ntp bi`: prepare, start Superset, import the dashboards, print where to look; run until Ctrl-C."""
+    try:
+        with running(settings, port=port or _default_port()) as server:
+            print(f"\nSuperset is running: {server.base}/dashboard/list/  (log {server.paths.home / 'superset.log'})")
+            print(f"  login:      {ADMIN} / the password in {server.paths.admin_password_file}")
+            print(
+                f"  warehouse:  {bi_url(server.warehouse_url)} (read-only; password: NTP_BI_PASSWORD or the data dir)"
+            )
+            for dash in Content().dashboards():
+                print(f"  {dash.lang}: {server.base}/superset/dashboard/{dash.slug}/  {dash.title}")
+            print("Ctrl-C stops it.", flush=True)
+            server.proc.wait()
+    except KeyboardInterrupt:
+        pass
     return 0
