@@ -12,13 +12,15 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 # The tests (and the image-build check) find uv where this Makefile installed it.
 export PATH := $(dir $(UV)):$(PATH)
 
-.PHONY: env demo test lint bench clean help compose-config
+.PHONY: env demo test lint bench clean help compose-config bi airflow-ui
 
 help:
 	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
 	@echo "make test   - the test suite (real PostgreSQL, dbt, Airflow, GX, SMTP)"
 	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make bench  - the benchmarks at a size that finishes in minutes (BENCH_SIZE=--full: national scale)"
+	@echo "make bi     - Superset with the dashboards of bi/ on the marts (after make demo)"
+	@echo "make airflow-ui - the Airflow UI on the runs ntp run / make demo made"
 
 $(UV):
 	@echo "· installing uv"
@@ -44,6 +46,14 @@ demo: env
 
 test: env
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+# Superset (own venv .venv-bi, state under $$NTP_DATA_DIR/superset) as the read-only role ntp_bi; Ctrl-C stops it.
+bi: env
+	$(VENV)/bin/ntp bi
+
+# Airflow's api-server on the embedded path's metadata ($$NTP_DATA_DIR/airflow); Ctrl-C stops it.
+airflow-ui: env
+	$(VENV)/bin/ntp airflow-ui
 
 lint: env
 	$(VENV)/bin/ruff check .

@@ -234,10 +234,10 @@ def start_server(bin_dir: Path, env: dict[str, str], port: int, log_path: Path) 
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(log_path.parent))
 
 
-def wait_ready(base_url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+def wait_ready(base_url: str, proc: subprocess.Popen | None, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise BIError(f"Superset exited with code {proc.returncode} before it was ready")
         try:
             if requests.get(f"{base_url}/health", timeout=5).ok:
@@ -292,10 +292,13 @@ def import_content(client: Client, warehouse_url: str, password: str, content: C
     uri = superset_uri(parts.hostname or "127.0.0.1", parts.port or 5432, database, BI_ROLE)
     content = content or Content()
     defaults = {}
-    with psycopg.connect(bi_url(warehouse_url, password)) as conn:
-        for spec in content.dashboard_specs:
-            for f in spec.get("filters", []):
-                defaults[f["key"]] = conn.execute(content.filter_default_sql(f)).fetchone()[0]
+    try:
+        with psycopg.connect(bi_url(warehouse_url, password), connect_timeout=10) as conn:
+            for spec in content.dashboard_specs:
+                for f in spec.get("filters", []):
+                    defaults[f["key"]] = conn.execute(content.filter_default_sql(f)).fetchone()[0]
+    except psycopg.Error as err:  # marts not built yet (a fresh deployment): filters start empty
+        print(f"· dashboard filters without a default value ({type(err).__name__})", flush=True)
     client.import_bundle(content.bundle(uri, defaults), password)
     for dash in content.dashboards():
         if dash.config.get("filters"):
@@ -400,4 +403,17 @@ def serve(settings: Settings, *, port: int = 0) -> int:
             server.proc.wait()
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def import_into(settings: Settings, base_url: str) -> int:
+    """`ntp bi --import-into URL`: load the dashboards of bi/ into a Superset already running (docker-compose's
+    superset-init job). Admin password from SUPERSET_ADMIN_PASSWORD, ntp_bi's from NTP_BI_PASSWORD."""
+    admin_password = os.environ.get("SUPERSET_ADMIN_PASSWORD")
+    if not admin_password:
+        raise BIError("set SUPERSET_ADMIN_PASSWORD (the Superset admin's password)")
+    base = base_url.rstrip("/")
+    wait_ready(base, None, timeout=600)
+    import_content(Client(base, ADMIN, admin_password), warehouse.url(settings), bi_password(settings))
+    print(f"dashboards of bi/ imported into {base} (warehouse as {BI_ROLE})")
     return 0
