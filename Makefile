@@ -39,16 +39,22 @@ $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
 	@touch $@
 
+# Superset's own environment and its initialised metadata template (for make bi and the BI tests).
+BI_READY := .venv-bi/.ready
+$(BI_READY): $(VENV)/.synced bi/requirements.txt
+	$(VENV)/bin/ntp bi --setup
+	@touch $@
+
 env: $(VENV)/.synced $(DBT_MANIFEST)
 
 demo: env
 	$(VENV)/bin/ntp demo
 
-test: env
+test: env $(BI_READY)
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 # Superset (own venv .venv-bi, state under $$NTP_DATA_DIR/superset) as the read-only role ntp_bi; Ctrl-C stops it.
-bi: env
+bi: env $(BI_READY)
 	$(VENV)/bin/ntp bi
 
 # Airflow's api-server on the embedded path's metadata ($$NTP_DATA_DIR/airflow); Ctrl-C stops it.

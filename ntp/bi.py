@@ -19,6 +19,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -175,6 +176,18 @@ def superset_env(settings: Settings, paths: Paths) -> dict[str, str]:
         }
     )
     return env
+
+
+def setup() -> int:
+    """`ntp bi --setup`: Superset's environment and metadata template only (`make test` builds them up front,
+    like the project's own venv, so the BI tests time Superset and not its installation)."""
+    bin_dir = ensure_venv()
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env.update(SUPERSET_CONFIG_PATH=str(BI_DIR / "superset_config.py"), FLASK_APP="superset")
+    with tempfile.TemporaryDirectory(prefix="ntp-superset-setup-") as home:
+        env.update(SUPERSET_HOME=home, NTP_DATA_DIR=home)
+        _metadata_template(bin_dir, env)
+    return 0
 
 
 def _metadata_template(bin_dir: Path, env: dict[str, str]) -> Path:

@@ -56,10 +56,12 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
 
 
 def cmd_bi(args: argparse.Namespace) -> int:
-    from ntp.bi import BIError, import_into, serve
+    from ntp.bi import BIError, import_into, serve, setup
     from ntp.settings import load
 
     try:
+        if args.setup:
+            return setup()
         if args.import_into:
             return import_into(load(), args.import_into)
         return serve(load(), port=args.port)
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bi", help="start Superset on the marts as ntp_bi, with the dashboards of bi/ (make bi)")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default NTP_BI_PORT, else 8088 if free)")
     p.add_argument("--import-into", metavar="URL", help="only import the dashboards into a running Superset")
+    p.add_argument("--setup", action="store_true", help="only build Superset's environment and metadata template")
     p.set_defaults(func=cmd_bi)
 
     p = sub.add_parser("airflow-ui", help="the Airflow UI on the runs `ntp run` made (make airflow-ui)")

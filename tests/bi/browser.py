@@ -84,6 +84,14 @@ class Browser:
     def goto(self, url: str) -> None:
         self.call("Page.navigate", url=url)
 
+    def follow(self, path: str) -> None:
+        """Go to `path` inside the single-page app already loaded, as following one of its links does
+        (the app's router handles it; no page reload)."""
+        self.evaluate(
+            f"window.history.pushState({{}}, '', {json.dumps(path)});"
+            "window.dispatchEvent(new PopStateEvent('popstate', {state: {}}))"
+        )
+
     def evaluate(self, expression: str) -> Any:
         res = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         return res.get("result", {}).get("value")
