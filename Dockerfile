@@ -1,5 +1,5 @@
 # The project image: one image for every Airflow component (api-server, scheduler, dag-processor,
-# triggerer, init) and the Metabase setup job. Dependencies come from uv.lock, and the dbt manifest is
+# triggerer, init) and the Superset import job (superset-init). Dependencies come from uv.lock, and the dbt manifest is
 # built here, so the dag-processor never runs dbt and Cosmos renders from target/manifest.json.
 FROM python:3.11-slim
 

@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 # The tests (and the image-build check) find uv where this Makefile installed it.
 export PATH := $(dir $(UV)):$(PATH)
 
-.PHONY: env demo test test-fast lint bench clean help compose-config
+.PHONY: env demo test test-fast lint bench clean help compose-config bi airflow-ui
 
 help:
 	@echo "make demo   - sample reports for all 63 provinces, the real Airflow DAG per month, the alert"
@@ -20,6 +20,8 @@ help:
 	@echo "make test-fast - the unit tests of tests/unit/: no database, dbt or Airflow (seconds)"
 	@echo "make lint   - ruff check, ruff format --check, import contracts, sqlfluff on the dbt SQL, mypy"
 	@echo "make bench  - the benchmarks at a size that finishes in minutes (BENCH_SIZE=--full: national scale)"
+	@echo "make bi     - Superset with the dashboards of bi/ on the marts (after make demo)"
+	@echo "make airflow-ui - the Airflow UI on the runs ntp run / make demo made"
 
 $(UV):
 	@echo "· installing uv"
@@ -38,12 +40,18 @@ $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
 	@touch $@
 
+# Superset's own environment and its initialised metadata template (for make bi and the BI tests).
+BI_READY := .venv-bi/.ready
+$(BI_READY): $(VENV)/.synced bi/requirements.txt
+	$(VENV)/bin/ntp bi --setup
+	@touch $@
+
 env: $(VENV)/.synced $(DBT_MANIFEST)
 
 demo: env
 	$(VENV)/bin/ntp demo
 
-test: env
+test: env $(BI_READY)
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 # Parsing, numbers, text folding, periods, contracts, the rule registry, the import layers: no database.
@@ -52,6 +60,15 @@ test-fast: env
 
 # The same checks as .pre-commit-config.yaml: Python style and format, the import contracts (pyproject.toml),
 # the SQL of the dbt project (.sqlfluff: jinja templater with dbt's builtins, no database) and the types.
+
+# Superset (own venv .venv-bi, state under $$NTP_DATA_DIR/superset) as the read-only role ntp_bi; Ctrl-C stops it.
+bi: env $(BI_READY)
+	$(VENV)/bin/ntp bi
+
+# Airflow's api-server on the embedded path's metadata ($$NTP_DATA_DIR/airflow); Ctrl-C stops it.
+airflow-ui: env
+	$(VENV)/bin/ntp airflow-ui
+
 lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

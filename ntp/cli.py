@@ -20,11 +20,24 @@ def _period(text: str) -> str:
 
 def cmd_warehouse(args: argparse.Namespace) -> int:
     from ntp import warehouse
+    from ntp.bi import without_password
     from ntp.settings import load
 
     settings = load()
     if args.action == "url":
-        print(warehouse.url(settings, start=False))
+        url = warehouse.url(settings, start=False)
+        if args.bi:
+            from ntp.bi import bi_url
+
+            url = bi_url(url)
+        print(without_password(url))
+        if not settings.warehouse_url:
+            source = (
+                "NTP_BI_PASSWORD or $NTP_DATA_DIR/bi-password"
+                if args.bi
+                else warehouse.embedded(settings).password_file
+            )
+            print(f"(password: {source})", file=sys.stderr)
         return 0
     if settings.warehouse_url:
         print("WAREHOUSE_URL is set: the warehouse is external, nothing to start or stop.", file=sys.stderr)
@@ -35,11 +48,32 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     if args.action == "up":
         server.start()
         warehouse.bootstrap(server.url())
-        print(f"embedded warehouse running: {server.url()}")
+        print(f"embedded warehouse running: {without_password(server.url())}")
     else:
         server.stop()
         print("embedded warehouse stopped")
     return 0
+
+
+def cmd_bi(args: argparse.Namespace) -> int:
+    from ntp.bi import BIError, import_into, serve, setup
+    from ntp.settings import load
+
+    try:
+        if args.setup:
+            return setup()
+        if args.import_into:
+            return import_into(load(), args.import_into)
+        return serve(load(), port=args.port)
+    except BIError as err:
+        print(f"ntp bi: {err}", file=sys.stderr)
+        return 2
+
+
+def cmd_airflow_ui(args: argparse.Namespace) -> int:
+    from ntp.orchestrate import airflow_ui
+
+    return airflow_ui(port=args.port)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -85,7 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("warehouse", help="start/stop the embedded warehouse or print its URL")
     p.add_argument("action", choices=["up", "down", "url"])
+    p.add_argument("--bi", action="store_true", help="url: the read-only BI role's URL (ntp_bi)")
     p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("bi", help="start Superset on the marts as ntp_bi, with the dashboards of bi/ (make bi)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default NTP_BI_PORT, else 8088 if free)")
+    p.add_argument("--import-into", metavar="URL", help="only import the dashboards into a running Superset")
+    p.add_argument("--setup", action="store_true", help="only build Superset's environment and metadata template")
+    p.set_defaults(func=cmd_bi)
+
+    p = sub.add_parser("airflow-ui", help="the Airflow UI on the runs `ntp run` made (make airflow-ui)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default a free one)")
+    p.set_defaults(func=cmd_airflow_ui)
 
     p = sub.add_parser("run", help="run the monthly pipeline (the Airflow DAG ntp_monthly) for one month")
     p.add_argument("--period", required=True, type=_period, help="report month, YYYY-MM")

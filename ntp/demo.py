@@ -7,6 +7,7 @@ import shutil
 import time
 
 from ntp import warehouse
+from ntp.bi import without_password
 from ntp.orchestrate import run_month
 from ntp.periods import label, period_range
 from ntp.settings import load
@@ -43,7 +44,10 @@ def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: 
     print(f"  alert (open in a browser): {settings.reports_dir / last / 'alert.html'}")
     print(f"  findings:                  .venv/bin/ntp findings --period {last}")
     print(f"  detection score:           .venv/bin/ntp score --truth {samples / 'ground_truth.csv'} --period {last}")
-    print(f"  warehouse (psql / BI):     psql '{url}'")
+    print(f"  warehouse (psql):          psql '{without_password(url)}'")
+    if not settings.warehouse_url:
+        print(f"  its password (mode 0600):  {warehouse.embedded(settings).password_file}")
+    print("  dashboards (Superset):     make bi")
     print(
         "  example query:             select province_code, rule_id, delta_vnd from marts.fct_findings"
         f" where period = '{last}-01' order by abs(delta_vnd) desc nulls last limit 10;"

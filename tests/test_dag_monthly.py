@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sqlite3
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,7 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(
     before = sorted(p.name for p in default_data.iterdir()) if default_data.exists() else None
 
     env = dict(os.environ, NTP_DATA_DIR=str(data_dir))
+    launched = datetime.now(UTC).replace(tzinfo=None)
     proc = subprocess.run(
         [NTP, "run", "--period", "2024-03", "--inbox", str(inbox)],
         env=env,
@@ -89,8 +91,16 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(
         text=True,
         cwd=PROJECT_ROOT,
     )
+    returned = datetime.now(UTC).replace(tzinfo=None)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
     assert "success" in proc.stdout
+    # The Airflow UI shows the run as it happened: started after the command was launched, not at the
+    # report month's logical date (which `airflow dags test` records as the start).
+    with sqlite3.connect(data_dir / "airflow" / "airflow.db") as meta:
+        start, end = meta.execute(
+            "select start_date, end_date from dag_run where dag_id = 'ntp_monthly' and logical_date like '2024-03-01%'"
+        ).fetchone()
+    assert launched <= datetime.fromisoformat(start) <= datetime.fromisoformat(end) <= returned
 
     out = subprocess.run(
         [NTP, "findings", "--period", "2024-03", "--format", "json"],

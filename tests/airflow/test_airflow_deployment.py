@@ -73,7 +73,7 @@ def config() -> dict:
 
 def test_compose_config_is_valid_with_the_example_env(config: dict) -> None:
     services = set(config["services"])
-    assert AIRFLOW_SERVICES | {"warehouse", "airflow-db", "mailpit", "metabase", "metabase-init"} <= services
+    assert AIRFLOW_SERVICES | {"warehouse", "airflow-db", "mailpit", "superset", "superset-init"} <= services
 
 
 def test_airflow_services_share_the_project_image_and_settings(config: dict) -> None:
@@ -105,7 +105,7 @@ def test_airflow_services_share_the_project_image_and_settings(config: dict) -> 
     assert "airflow db migrate" in commands["airflow-init"]
     assert commands["airflow-dag-processor"] == "airflow dag-processor"
     assert commands["airflow-apiserver"] == "airflow api-server"
-    assert services["metabase-init"]["environment"]["NTP_BI_PASSWORD"]
+    assert services["superset-init"]["environment"]["NTP_BI_PASSWORD"]
 
 
 def test_compose_refuses_to_start_without_secrets(tmp_path: Path) -> None:

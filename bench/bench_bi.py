@@ -1,0 +1,151 @@
+"""P6 through the BI tool: p95 of each dashboard's queries, through Superset's chart-data API and directly.
+
+Superset is started exactly as `make bi` starts it (ntp.bi.running), connected as ntp_bi. For every chart of the
+Vietnamese dashboards, the SQL Superset generates (chart-data API, result_type "query") is timed directly on the
+warehouse as ntp_bi (the baseline: the database's share), and the same chart's query is timed through
+`/api/v1/chart/data` with `force` (no cache: what a user waits for on a cold dashboard, HTTP and Superset included)
+and without it (Superset's result cache: the same dashboard opened again).
+p95 per dashboard over charts × runs.
+
+The warehouse is generated, loaded and built here (generator → loader → dbt) in a temporary NTP_DATA_DIR:
+--quick 3 months × 5 provinces, default 12 months × 10 provinces, --full 60 months × 63 provinces (long);
+or `--data-dir` reuses one that already has marts (e.g. after `make demo`). Prints JSON on its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+from benchlib import add_common_args, emit, median, p95, size_of  # noqa: E402
+from benchlib import target as goal  # noqa: E402
+
+SIZES = {  # months (ending 2025-06), provinces
+    "quick": (3, "01,11,48,49,79"),
+    "default": (12, "01,11,22,31,46,48,49,79,92,94"),
+    "full": (60, "all"),
+}
+
+
+def months_back(n: int, last: date = date(2025, 6, 1)) -> list[date]:
+    out = []
+    y, m = last.year, last.month
+    for _ in range(n):
+        out.append(date(y, m, 1))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return sorted(out)
+
+
+def build_warehouse(months: int, provinces: str) -> None:
+    from generator import generate
+    from ingestion.load import ingest_file
+    from ntp import warehouse
+    from ntp.settings import load
+
+    settings = load()
+    url = warehouse.url(settings)
+    warehouse.bootstrap(url)
+    out = settings.data_dir / "bench-generated"
+    generate(out, months_back(months), provinces=provinces, seed=6)
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+        year, month = map(int, folder.name.split("-"))
+        for path in sorted(folder.iterdir()):
+            ingest_file(path, warehouse_url=url, run_period=date(year, month, 1))
+    env = dict(os.environ, **warehouse.libpq_env(url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    target = settings.data_dir / "dbt-target"
+    dbt = [str(Path(sys.executable).parent / "dbt"), "--quiet"]
+    common = ["--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project")]
+    for step in (["seed"], ["run"]):
+        subprocess.run([*dbt, *step, *common, "--target-path", str(target)], env=env, check=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(ap, runs=5)
+    ap.add_argument("--data-dir", help="an NTP_DATA_DIR whose marts are built (default: generate one)")
+    args = ap.parse_args()
+    months, provinces = SIZES[size_of(args)]
+    tmp = None
+    if args.data_dir:
+        os.environ["NTP_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="ntp-bench-bi-")
+        os.environ["NTP_DATA_DIR"] = tmp.name
+        os.environ.pop("WAREHOUSE_URL", None)
+        print(f"· generating and building {months} month(s) × provinces {provinces}", flush=True)
+        build_warehouse(months, provinces)
+
+    import psycopg
+
+    from ntp import bi, warehouse
+    from ntp.bi_bundle import Content
+    from ntp.settings import load
+
+    settings = load()
+    rows, per_dashboard = [], {}
+    try:
+        with bi.running(settings) as server:
+            found = server.client.get("/api/v1/chart/", q="(columns:!(uuid,datasource_id),page_size:100)")["result"]
+            datasource = {c["uuid"]: c["datasource_id"] for c in found}
+            bi_url = bi.bi_url(server.warehouse_url, bi.bi_password(settings))
+            with psycopg.connect(bi_url, autocommit=True) as conn:
+                history = conn.execute("select count(distinct period) from marts.fct_ntp_monthly").fetchone()[0]
+                for dashboard in (d for d in Content().dashboards() if d.lang == "vi"):
+                    api, direct, cached = [], [], []
+                    for chart in dashboard.charts:
+                        body = chart.query_context(datasource[chart.uuid])
+                        sql = server.client.post("/api/v1/chart/data", {**body, "result_type": "query"}).json()
+                        statement = sql["result"][0]["query"]
+                        for _ in range(args.runs):
+                            t = time.perf_counter()
+                            conn.execute(statement).fetchall()
+                            direct.append(time.perf_counter() - t)
+                            t = time.perf_counter()
+                            res = server.client.post("/api/v1/chart/data", {**body, "force": True})
+                            api.append(time.perf_counter() - t)
+                            assert res.status_code == 200 and not res.json()["result"][0].get("error"), chart.key
+                            t = time.perf_counter()
+                            server.client.post("/api/v1/chart/data", body)  # cached: a dashboard opened again
+                            cached.append(time.perf_counter() - t)
+                    per_dashboard[dashboard.slug] = {
+                        "charts": len(dashboard.charts),
+                        "direct_p95_ms": round(1000 * p95(direct), 1),
+                        "direct_median_ms": round(1000 * median(direct), 1),
+                        "api_p95_ms": round(1000 * p95(api), 1),
+                        "api_median_ms": round(1000 * median(api), 1),
+                        "api_cached_p95_ms": round(1000 * p95(cached), 1),
+                    }
+                    f = per_dashboard[dashboard.slug]
+                    rows.append(
+                        [dashboard.slug, f["charts"], f["direct_median_ms"], f["direct_p95_ms"], f["api_median_ms"]]
+                        + [f["api_p95_ms"], f["api_cached_p95_ms"]]
+                    )
+    finally:
+        if tmp is not None:
+            warehouse.embedded(settings).stop()
+            tmp.cleanup()
+    worst_direct = max(f["direct_p95_ms"] for f in per_dashboard.values())
+    worst_api = max(f["api_p95_ms"] for f in per_dashboard.values())
+    targets = [
+        goal("P6", f"BI queries p95, direct as ntp_bi ({history} months)", worst_direct, "<= 200 ms",
+             worst_direct <= 200),
+        goal("P6-bi", f"dashboard queries p95 through Superset's API ({history} months)", worst_api, "<= 200 ms",
+             worst_api <= 200),
+    ]  # fmt: skip
+    header = ["dashboard", "charts", "direct median ms", "direct p95 ms", "API median ms", "API p95 ms"]
+    header.append("API cached p95 ms")
+    emit("bench_bi", args, targets, rows, header, months=history, dashboards=per_dashboard)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""A real headless Chromium driven over the DevTools protocol (no browser-automation library needed).
+
+Debian's `chromium` with the flags the project uses everywhere; one page; cookies, navigation, JavaScript
+evaluation and screenshots. Enough to log in to Superset and look at a dashboard as a user would.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from websockets.sync.client import connect
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=1600,1400",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
+]
+
+
+class Browser:
+    def __init__(self) -> None:
+        binary = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not binary:
+            raise RuntimeError("Debian's chromium is required (.ci/install-debian-packages installs it)")
+        self.profile = tempfile.TemporaryDirectory(prefix="ntp-chromium-")
+        self.proc = subprocess.Popen(
+            [binary, *FLAGS, f"--user-data-dir={self.profile.name}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        port = self._devtools_port()
+        pages = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=30).json()
+        page = next(p for p in pages if p["type"] == "page")
+        self.ws = connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=30)
+        self.ids = itertools.count(1)
+        self.call("Page.enable")
+        self.call("Network.enable")
+        # A tall page, so a whole dashboard is laid out and captured without resizing it afterwards.
+        self.call("Emulation.setDeviceMetricsOverride", width=1600, height=2000, deviceScaleFactor=1, mobile=False)
+
+    def _devtools_port(self) -> int:
+        assert self.proc.stderr is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            m = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                return int(m.group(1))
+            if not line and self.proc.poll() is not None:
+                break
+        raise RuntimeError("chromium did not start its DevTools endpoint")
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        msg_id = next(self.ids)
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv(timeout=120))
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def set_cookie(self, name: str, value: str, url: str) -> None:
+        self.call("Network.setCookie", name=name, value=value, url=url, httpOnly=True)
+
+    def goto(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+
+    def follow(self, path: str) -> None:
+        """Go to `path` inside the single-page app already loaded, as following one of its links does
+        (the app's router handles it; no page reload)."""
+        self.evaluate(
+            f"window.history.pushState({{}}, '', {json.dumps(path)});"
+            "window.dispatchEvent(new PopStateEvent('popstate', {state: {}}))"
+        )
+
+    def evaluate(self, expression: str) -> Any:
+        res = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return res.get("result", {}).get("value")
+
+    def wait_for(self, expression: str, timeout: float = 120) -> Any:
+        """Evaluate `expression` until it is truthy; return its last value (falsy on timeout)."""
+        deadline = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.5)
+        return value
+
+    def screenshot(self, path: Path) -> None:
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.profile.cleanup()
