@@ -58,9 +58,6 @@ test: env $(BI_READY)
 test-fast: env
 	$(VENV)/bin/pytest -q tests/unit
 
-# The same checks as .pre-commit-config.yaml: Python style and format, the import contracts (pyproject.toml),
-# the SQL of the dbt project (.sqlfluff: jinja templater with dbt's builtins, no database) and the types.
-
 # Superset (own venv .venv-bi, state under $$NTP_DATA_DIR/superset) as the read-only role ntp_bi; Ctrl-C stops it.
 bi: env $(BI_READY)
 	$(VENV)/bin/ntp bi
@@ -69,6 +66,8 @@ bi: env $(BI_READY)
 airflow-ui: env
 	$(VENV)/bin/ntp airflow-ui
 
+# The same checks as .pre-commit-config.yaml: Python style and format, the import contracts (pyproject.toml),
+# the SQL of the dbt project (.sqlfluff: jinja templater with dbt's builtins, no database) and the types.
 lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
