@@ -23,8 +23,10 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     from ntp.settings import load
 
     settings = load()
+    if args.action == "init":
+        return warehouse.init_from_cli(settings, args.admin_url)
     if args.action == "url":
-        print(warehouse.url(settings, start=False))
+        print(warehouse.connection_hint(settings, start=False))
         return 0
     if settings.warehouse_url:
         print("WAREHOUSE_URL is set: the warehouse is external, nothing to start or stop.", file=sys.stderr)
@@ -35,7 +37,7 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     if args.action == "up":
         server.start()
         warehouse.bootstrap(server.url())
-        print(f"embedded warehouse running: {server.url()}")
+        print(f"embedded warehouse running: {warehouse.connection_hint(settings)}")
     else:
         server.stop()
         print("embedded warehouse stopped")
@@ -82,8 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ntp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("warehouse", help="start/stop the embedded warehouse or print its URL")
-    p.add_argument("action", choices=["up", "down", "url"])
+    p = sub.add_parser("warehouse", help="start/stop the embedded warehouse, print its URL, set up roles (init)")
+    p.add_argument("action", choices=["up", "down", "url", "init"])
+    p.add_argument(
+        "--admin-url",
+        help="init: an administrator's connection (no password in it: NTP_ADMIN_PASSWORD or a PGPASSFILE); "
+        "creates the pipeline role, the database and ntp_bi once",
+    )
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("run", help="run the monthly pipeline (the Airflow DAG ntp_monthly) for one month")

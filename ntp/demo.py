@@ -37,13 +37,12 @@ def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: 
     for month in months:
         if run_month(label(month)) != 0:
             failed.append(label(month))
-    url = warehouse.url(settings)
     last = label(months[-1])
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s." + (f" Failed months: {failed}" if failed else ""))
     print(f"  alert (open in a browser): {settings.reports_dir / last / 'alert.html'}")
     print(f"  findings:                  .venv/bin/ntp findings --period {last}")
     print(f"  detection score:           .venv/bin/ntp score --truth {samples / 'ground_truth.csv'} --period {last}")
-    print(f"  warehouse (psql / BI):     psql '{url}'")
+    print(f"  warehouse (psql / BI):     {warehouse.connection_hint(settings)}")
     print(
         "  example query:             select province_code, rule_id, delta_vnd from marts.fct_findings"
         f" where period = '{last}-01' order by abs(delta_vnd) desc nulls last limit 10;"
