@@ -180,7 +180,7 @@ class EmbeddedServer:
             conf.write(
                 "\nshared_buffers = 256MB\nwork_mem = 64MB\nmaintenance_work_mem = 256MB\n"
                 "max_wal_size = 2GB\nlisten_addresses = '127.0.0.1'\n"
-                "unix_socket_directories = ''\npassword_encryption = 'scram-sha-256'\n"
+                "unix_socket_directories = ''\n"
             )
 
     def start(self) -> None:
