@@ -273,3 +273,9 @@ def test_celery_profile_is_valid_and_bounds_warehouse_tasks_with_a_pool() -> Non
         assert env["AIRFLOW__CORE__EXECUTOR"] == _example_env()["AIRFLOW__CORE__EXECUTOR"]
     init = " ".join(services["airflow-init"]["command"])
     assert "airflow pools set ntp_warehouse" in init
+
+
+def test_image_runs_as_an_unprivileged_user_with_a_private_data_folder() -> None:
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    assert lines.index("USER airflow") < lines.index("COPY --chown=airflow:airflow . .")
+    assert "&& chmod 0700 /data" in lines
