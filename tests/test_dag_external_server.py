@@ -11,6 +11,7 @@ during the run is made as the administrator.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import secrets
@@ -157,12 +158,23 @@ def _embedded_findings(base: Path, inbox: Path) -> list[tuple]:
         server.stop()
 
 
-def test_the_dag_on_a_separate_server_as_a_non_superuser_owner_finds_the_same(tmp_path: Path):
+@pytest.fixture(scope="module")
+def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list[tuple]]:
+    """One generated month of two provinces with a planted mismatch, and its findings on an embedded server."""
     from generator import generate
 
-    inbox = tmp_path / "inbox"
+    base = tmp_path_factory.mktemp("month")
+    inbox = base / "inbox"
     generate(inbox, [MONTH], provinces=["11", "12"], scale="small", seed=7, messy=0, plant_rate=0.0)
     planted = _plant_allocation_mismatch(inbox / f"{MONTH:%Y-%m}")
+    baseline = _embedded_findings(base, inbox)
+    a01 = [f for f in baseline if f[1] == "NTP-A01"]
+    assert len(a01) == 1 and a01[0][5] == planted["ma_tinh"] and a01[0][14] == -PLANTED_DELTA, a01
+    return inbox, planted, baseline
+
+
+def test_the_dag_on_a_separate_server_as_a_non_superuser_owner_finds_the_same(month, tmp_path: Path):
+    inbox, _, baseline = month
     cluster = Cluster(tmp_path / "external")
     try:
         data = tmp_path / "data"
@@ -215,7 +227,115 @@ def test_the_dag_on_a_separate_server_as_a_non_superuser_owner_finds_the_same(tm
     finally:
         cluster.stop()
 
-    a01 = [f for f in external if f[1] == "NTP-A01"]
-    assert len(a01) == 1 and a01[0][5] == planted["ma_tinh"] and a01[0][14] == -PLANTED_DELTA, a01
-    assert external == _embedded_findings(tmp_path, inbox)
+    assert external == baseline
     shutil.rmtree(tmp_path / "external", ignore_errors=True)
+
+
+# -- the same month on Airflow's CeleryExecutor: Redis broker, two workers -------------------------------
+
+
+def _wait_http(url: str, procs: list[subprocess.Popen], timeout: float = 600) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [p.args for p in procs if p.poll() is not None]
+        assert not dead, f"exited early: {dead}"
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError:
+            time.sleep(2)
+    raise AssertionError(f"{url} did not answer")
+
+
+def test_the_dag_on_celery_with_two_workers_finds_the_same(month, tmp_path: Path):
+    """Debian's redis-server as the broker, an api-server, two `airflow celery worker`s and the DAG run sent
+    to them by `airflow dags test --use-executor`; Airflow's metadata in PostgreSQL (SQLite serves one process)."""
+    from ntp import warehouse
+    from ntp.orchestrate import airflow_env, ensure_airflow_db
+    from ntp.settings import Settings
+
+    redis_server = shutil.which("redis-server")
+    if not redis_server:
+        message = "Debian's redis-server is missing (.ci/install-debian-packages): the Celery run cannot be tested"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    inbox, _, baseline = month
+    data = tmp_path / "data"
+    server = warehouse.EmbeddedServer(data / "warehouse")
+    procs: list[subprocess.Popen] = []
+    try:
+        server.start()
+        url = server.url()
+        warehouse.bootstrap(url)
+        meta_password = secrets.token_urlsafe(18)
+        with psycopg.connect(server.admin_url(), autocommit=True) as admin:
+            verifier = admin.pgconn.encrypt_password(meta_password.encode(), b"airflow_meta", b"scram-sha-256")
+            admin.execute(f"create role airflow_meta login password '{verifier.decode()}'")
+            admin.execute("create database airflow_meta owner airflow_meta")
+        meta = f"airflow_meta:{meta_password}@127.0.0.1:{server.port()}/airflow_meta"
+        redis_port, api_port = _free_port(), _free_port()
+        settings = Settings(data_dir=data, inbox_dir=inbox, warehouse_url=None)
+        env = airflow_env(settings, url)
+        env.update(
+            {
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg://{meta}",
+                "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg://{meta}",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__CORE__FERNET_KEY": "",
+            }
+        )
+        env = {k: v for k, v in env.items() if k != "NTP_BI_PASSWORD"}
+        ensure_airflow_db(env)
+        airflow = str(Path(sys.executable).parent / "airflow")
+        logs = tmp_path / "logs"
+        logs.mkdir()
+
+        def spawn(name: str, cmd: list[str], **extra: str) -> None:
+            out = open(logs / f"{name}.out", "w")  # noqa: SIM115 - closed with the process
+            procs.append(subprocess.Popen(cmd, env=dict(env, **extra), stdout=out, stderr=subprocess.STDOUT))
+
+        spawn("redis", [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""])
+        spawn("api", [airflow, "api-server", "--port", str(api_port), "--workers", "1"])
+        for n in (1, 2):
+            worker_cmd = [airflow, "celery", "worker", "-H", f"w{n}@%h", "-c", "2", "--skip-serve-logs"]
+            spawn(
+                f"worker{n}",
+                [*worker_cmd, "--pid", str(tmp_path / f"w{n}.pid")],
+                AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(logs / f"worker{n}"),
+            )
+        _wait_http(f"http://127.0.0.1:{api_port}/api/v2/version", procs)
+        conf = json.dumps({"period": f"{MONTH:%Y-%m}", "inbox": str(inbox)})
+        run = subprocess.run(
+            [airflow, "dags", "test", "--use-executor", "ntp_monthly", MONTH.isoformat(), "--conf", conf],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+        )
+        with psycopg.connect(f"postgresql://{meta}") as conn:
+            state = conn.execute("select state from dag_run where dag_id = 'ntp_monthly'").fetchall()
+            failed = conn.execute(
+                "select task_id from task_instance where dag_id = 'ntp_monthly' and state <> 'success' "
+                "and state is not null and state <> 'skipped'"
+            ).fetchall()
+        assert state == [("success",)] and not failed, (state, failed, run.stdout[-3000:], run.stderr[-3000:])
+        # Both workers ran tasks: each wrote task logs into its own folder.
+        for n in (1, 2):
+            assert list((logs / f"worker{n}").rglob("*.log")), f"worker {n} ran no task"
+        assert _findings(url) == baseline
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        server.stop()
