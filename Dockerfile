@@ -1,5 +1,7 @@
 # The project image: one image for every Airflow component (api-server, scheduler, dag-processor,
-# triggerer, init) and the Superset import job (superset-init). Dependencies come from uv.lock, and the dbt manifest is
+# triggerer, init, and the Celery worker and Flower of the `celery` profile), the one-time warehouse-init
+# job and the Superset import job (superset-init). It runs as the unprivileged user airflow; /data (archive,
+# quarantine, reports) is private to it. Dependencies come from uv.lock, and the dbt manifest is
 # built here, so the dag-processor never runs dbt and Cosmos renders from target/manifest.json.
 FROM python:3.11-slim
 
@@ -16,7 +18,8 @@ RUN pip install --no-cache-dir "uv>=0.5" \
  && groupadd --gid 50000 airflow \
  && useradd --uid 50000 --gid airflow --create-home --home-dir /home/airflow airflow \
  && mkdir -p /opt/ntp /opt/airflow /data \
- && chown -R airflow:airflow /opt/ntp /opt/airflow /data
+ && chown -R airflow:airflow /opt/ntp /opt/airflow /data \
+ && chmod 0700 /data
 
 WORKDIR /opt/ntp
 USER airflow

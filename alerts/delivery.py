@@ -8,7 +8,7 @@ Configuration (docs/quality-rules.md, "Delivery", is the one place that lists it
   `disable_ssl` / `disable_tls` / `ssl_context`: SMTPS on 465 by default, STARTTLS with `disable_ssl`, the
   certificate always verified unless `ssl_context` is `none`). For the embedded path the environment still
   works: NTP_SMTP_HOST, NTP_SMTP_PORT, NTP_SMTP_USER, NTP_SMTP_PASSWORD, NTP_SMTP_SECURITY (ssl | starttls |
-  none; default starttls, or none when the older NTP_SMTP_STARTTLS=false is set), NTP_ALERT_FROM are mapped
+  none; default starttls), NTP_ALERT_FROM are mapped
   in code into the connection `ntp_smtp_env`.
   The national digest goes to NTP_ALERT_TO (comma-separated), each province's part to its recipients
   (alerts.recipients).
@@ -42,9 +42,7 @@ def _env_connection() -> str | None:
     host = os.environ.get("NTP_SMTP_HOST")
     if not host:
         return None
-    legacy = os.environ.get("NTP_SMTP_STARTTLS")
-    default = "starttls" if legacy is None or legacy.lower() in ("1", "true", "yes") else "none"
-    security = os.environ.get("NTP_SMTP_SECURITY", default).strip().lower()
+    security = os.environ.get("NTP_SMTP_SECURITY", "starttls").strip().lower()
     extra = {
         "from_email": os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost"),
         "disable_ssl": security != "ssl",

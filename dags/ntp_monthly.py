@@ -15,6 +15,8 @@ from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, Proje
 from cosmos.constants import InvocationMode, TestBehavior, TestIndirectSelection
 from ntp_timetables import MonthlyReportTimetable  # plugins/: a custom timetable must be a registered plugin
 
+from ntp.settings import WAREHOUSE_POOL  # the pool bounding warehouse-heavy tasks (loads, dbt models)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 SCHEDULE_DAY = int(os.environ.get("NTP_SCHEDULE_DAY", "5"))
@@ -110,6 +112,7 @@ def ntp_monthly():
         return [str(f) for f in files]
 
     @task(
+        pool=WAREHOUSE_POOL,
         map_index_template="{{ task.op_kwargs['path'] }}",
         doc_md="One delivered file (mapped: one task per file of the month): archived by SHA-256, parsed, "
         "validated and loaded in one transaction, or quarantined with an error naming file, sheet, "
@@ -184,6 +187,7 @@ def ntp_monthly():
         ),
         operator_args={
             "install_deps": False,
+            "pool": WAREHOUSE_POOL,
             # Incremental models rebuild only this month (and the months whose files this run loaded).
             "vars": {"period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
             # Cosmos reads results from dbt's return value; writing manifest/run_results JSON on every

@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ntp.settings import private_dir
+
 _SAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
@@ -34,7 +36,9 @@ def _extension(name: str) -> str:
 
 
 def _atomic_copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Copy through a temporary file (mode 0600 from its creation) renamed into place, then read-only for its
+    owner: folders 0700, files 0400, nothing readable by other users of the machine."""
+    private_dir(dest.parent)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
@@ -42,7 +46,7 @@ def _atomic_copy(src: Path, dest: Path) -> None:
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, 0o400)
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -68,6 +72,8 @@ def quarantine(src: Path, sha256: str, quarantine_dir: Path, month: str, report:
         _atomic_copy(src, dest)
     report_path = dest.with_name(dest.name + ".error.json")
     tmp = report_path.with_name("." + report_path.name + ".tmp")
-    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     os.replace(tmp, report_path)
     return dest

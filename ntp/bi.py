@@ -5,8 +5,8 @@ it cannot share the project's venv: its pins conflict with Airflow's). Its state
 `$NTP_DATA_DIR/superset`: the metadata database (SQLite), the secret key and the admin password, both
 generated on first start with mode 0600. It reads the warehouse as the read-only role `ntp_bi`, whose
 password is NTP_BI_PASSWORD or, when unset, one generated into `$NTP_DATA_DIR/bi-password` (0600) and set on
-the role through dbt's own macro (`ensure_bi_role`, macros/bi_role.sql). The dashboards come from `bi/`
-(ntp/bi_bundle.py) and are imported through Superset's REST API at every start.
+the role by the administrator's step of the embedded server (`ntp.warehouse.init`, a SCRAM verifier). The
+dashboards come from `bi/` (ntp/bi_bundle.py) and are imported through Superset's REST API at every start.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
 import requests
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ntp import warehouse
 from ntp.bi_bundle import DATABASE_FILE, Content, superset_uri
@@ -108,20 +107,14 @@ def bi_password(settings: Settings) -> str:
 
 
 def bi_url(warehouse_url: str, password: str | None = None) -> str:
-    """The warehouse URL for the BI role: same host, port and database, user ntp_bi, password only if given."""
-    parts = urlsplit(warehouse_url)
-    auth = BI_ROLE + (f":{quote(password, safe='')}" if password else "")
-    port = f":{parts.port}" if parts.port else ""
-    return parts._replace(netloc=f"{auth}@{parts.hostname}{port}").geturl()
-
-
-def without_password(url: str) -> str:
-    """The URL as it may be shown: user, host, port and database, never the password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    port = f":{parts.port}" if parts.port else ""
-    return parts._replace(netloc=f"{parts.username}@{parts.hostname}{port}").geturl()
+    """The BI role's connection (libpq conninfo): the warehouse's host, port and database, user ntp_bi, and
+    its password only if given (never the pipeline's)."""
+    parts = conninfo_to_dict(warehouse_url)
+    parts.pop("password", None)
+    parts["user"] = BI_ROLE
+    if password:
+        parts["password"] = password
+    return make_conninfo(**parts)
 
 
 def _bi_can_log_in(url: str) -> bool:
@@ -133,33 +126,22 @@ def _bi_can_log_in(url: str) -> bool:
         return False
 
 
-def ensure_bi_login(warehouse_url: str, password: str, target_dir: Path) -> None:
-    """Make sure ntp_bi logs in with `password`: if it does not yet, set it through dbt's ensure_bi_role macro
-    (dbt's files go to `target_dir`, never the checkout's target/ that the DAG reads)."""
+def ensure_bi_login(settings: Settings, warehouse_url: str, password: str) -> None:
+    """Make sure ntp_bi logs in with `password`. On the embedded server the administrator's step
+    (`warehouse.init`, which sends only a SCRAM verifier) sets it; on an external server that step is the
+    administrator's (`ntp warehouse init --admin-url …` with NTP_BI_PASSWORD), so this only says so."""
     if _bi_can_log_in(bi_url(warehouse_url, password)):
         return
-    print(f"· setting the password of the read-only role {BI_ROLE} (dbt run-operation ensure_bi_role)", flush=True)
-    env = dict(os.environ, **warehouse.libpq_env(warehouse_url), NTP_BI_PASSWORD=password)
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
-    cmd = [
-        str(Path(sys.executable).parent / "dbt"),
-        "run-operation",
-        "ensure_bi_role",
-        "--vars",
-        "{bi_password_reset: true}",
-        "--project-dir",
-        str(DBT_DIR),
-        "--profiles-dir",
-        str(DBT_DIR),
-        "--target-path",
-        str(target_dir),
-        "--log-path",
-        str(target_dir / "logs"),
-        "--quiet",
-    ]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if res.returncode != 0 or not _bi_can_log_in(bi_url(warehouse_url, password)):
-        raise BIError(f"the role {BI_ROLE} cannot log in to the warehouse:\n{res.stdout[-2000:]}{res.stderr[-2000:]}")
+    if settings.warehouse_url:
+        raise BIError(
+            f"the role {BI_ROLE} cannot log in with NTP_BI_PASSWORD: an administrator sets it once with "
+            "`NTP_BI_PASSWORD=… ntp warehouse init --admin-url …`"
+        )
+    print(f"· setting the password of the read-only role {BI_ROLE}", flush=True)
+    server = warehouse.embedded(settings)
+    warehouse.init(server.admin_url(), server.url(), bi_password=password)
+    if not _bi_can_log_in(bi_url(warehouse_url, password)):
+        raise BIError(f"the role {BI_ROLE} cannot log in to the warehouse")
 
 
 # -- Superset processes -----------------------------------------------------------------------------
@@ -300,9 +282,9 @@ class Client:
 
 def import_content(client: Client, warehouse_url: str, password: str, content: Content | None = None) -> None:
     """Import every dataset, chart and dashboard of bi/, connected to the warehouse as ntp_bi."""
-    parts = urlsplit(warehouse_url)
-    database = unquote(parts.path.lstrip("/")) or warehouse.DATABASE
-    uri = superset_uri(parts.hostname or "127.0.0.1", parts.port or 5432, database, BI_ROLE)
+    parts = conninfo_to_dict(warehouse_url)
+    database = str(parts.get("dbname") or warehouse.DATABASE)
+    uri = superset_uri(str(parts.get("host") or "127.0.0.1"), int(parts.get("port") or 5432), database, BI_ROLE)
     content = content or Content()
     defaults = {}
     try:
@@ -350,7 +332,7 @@ def prepare(settings: Settings) -> tuple[str, str, Path, dict[str, str], Paths]:
             raise BIError("the marts are not built yet: run `make demo` (or `ntp run --period …`) first")
     password = bi_password(settings)
     paths = Paths.of(settings)
-    ensure_bi_login(url, password, paths.home / "dbt-target")
+    ensure_bi_login(settings, url, password)
     bin_dir = ensure_venv()
     env = superset_env(settings, paths)
     initialise(bin_dir, env, paths)
@@ -407,9 +389,8 @@ def serve(settings: Settings, *, port: int = 0) -> int:
         with running(settings, port=port or _default_port()) as server:
             print(f"\nSuperset is running: {server.base}/dashboard/list/  (log {server.paths.home / 'superset.log'})")
             print(f"  login:      {ADMIN} / the password in {server.paths.admin_password_file}")
-            print(
-                f"  warehouse:  {bi_url(server.warehouse_url)} (read-only; password: NTP_BI_PASSWORD or the data dir)"
-            )
+            bi_target = warehouse.redact(bi_url(server.warehouse_url))
+            print(f"  warehouse:  {bi_target} (read-only; password: NTP_BI_PASSWORD or the data dir)")
             for dash in Content().dashboards():
                 print(f"  {dash.lang}: {server.base}/superset/dashboard/{dash.slug}/  {dash.title}")
             print("Ctrl-C stops it.", flush=True)

@@ -20,24 +20,20 @@ def _period(text: str) -> str:
 
 def cmd_warehouse(args: argparse.Namespace) -> int:
     from ntp import warehouse
-    from ntp.bi import without_password
     from ntp.settings import load
 
     settings = load()
+    if args.action == "init":
+        return warehouse.init_from_cli(settings, args.admin_url)
     if args.action == "url":
-        url = warehouse.url(settings, start=False)
         if args.bi:
             from ntp.bi import bi_url
 
-            url = bi_url(url)
-        print(without_password(url))
-        if not settings.warehouse_url:
-            source = (
-                "NTP_BI_PASSWORD or $NTP_DATA_DIR/bi-password"
-                if args.bi
-                else warehouse.embedded(settings).password_file
-            )
-            print(f"(password: {source})", file=sys.stderr)
+            print(warehouse.redact(bi_url(warehouse.url(settings, start=False))))
+            if not settings.warehouse_url:
+                print("(password: NTP_BI_PASSWORD or $NTP_DATA_DIR/bi-password)", file=sys.stderr)
+            return 0
+        print(warehouse.connection_hint(settings, start=False))
         return 0
     if settings.warehouse_url:
         print("WAREHOUSE_URL is set: the warehouse is external, nothing to start or stop.", file=sys.stderr)
@@ -48,7 +44,7 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     if args.action == "up":
         server.start()
         warehouse.bootstrap(server.url())
-        print(f"embedded warehouse running: {without_password(server.url())}")
+        print(f"embedded warehouse running: {warehouse.connection_hint(settings)}")
     else:
         server.stop()
         print("embedded warehouse stopped")
@@ -117,9 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ntp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("warehouse", help="start/stop the embedded warehouse or print its URL")
-    p.add_argument("action", choices=["up", "down", "url"])
-    p.add_argument("--bi", action="store_true", help="url: the read-only BI role's URL (ntp_bi)")
+    p = sub.add_parser("warehouse", help="start/stop the embedded warehouse, print its URL, set up roles (init)")
+    p.add_argument("action", choices=["up", "down", "url", "init"])
+    p.add_argument("--bi", action="store_true", help="url: the read-only BI role's URL (ntp_bi), without password")
+    p.add_argument(
+        "--admin-url",
+        help="init: an administrator's connection (no password in it: NTP_ADMIN_PASSWORD or a PGPASSFILE); "
+        "creates the pipeline role, the database and ntp_bi once",
+    )
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("bi", help="start Superset on the marts as ntp_bi, with the dashboards of bi/ (make bi)")

@@ -7,7 +7,6 @@ import shutil
 import time
 
 from ntp import warehouse
-from ntp.bi import without_password
 from ntp.orchestrate import run_month
 from ntp.periods import label, period_range
 from ntp.settings import load
@@ -38,15 +37,12 @@ def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: 
     for month in months:
         if run_month(label(month)) != 0:
             failed.append(label(month))
-    url = warehouse.url(settings)
     last = label(months[-1])
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s." + (f" Failed months: {failed}" if failed else ""))
     print(f"  alert (open in a browser): {settings.reports_dir / last / 'alert.html'}")
     print(f"  findings:                  .venv/bin/ntp findings --period {last}")
     print(f"  detection score:           .venv/bin/ntp score --truth {samples / 'ground_truth.csv'} --period {last}")
-    print(f"  warehouse (psql):          psql '{without_password(url)}'")
-    if not settings.warehouse_url:
-        print(f"  its password (mode 0600):  {warehouse.embedded(settings).password_file}")
+    print(f"  warehouse (psql / BI):     {warehouse.connection_hint(settings)}")
     print("  dashboards (Superset):     make bi")
     print(
         "  example query:             select province_code, rule_id, delta_vnd from marts.fct_findings"

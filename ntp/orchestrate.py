@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ntp import warehouse
 from ntp.periods import parse_period
-from ntp.settings import PROJECT_ROOT, Settings, load
+from ntp.settings import PROJECT_ROOT, WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS, Settings, load
 
 DAG_ID = "ntp_monthly"
 DBT_DIR = PROJECT_ROOT / "dbt_project"
@@ -57,12 +57,25 @@ def ensure_airflow_db(env: dict[str, str]) -> None:
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     marker = home / ".migrated"
+    if not marker.exists():
+        print("· preparing Airflow metadata database (first run only)", flush=True)
+        res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+        marker.touch()
+    ensure_pool(env)
+
+
+def ensure_pool(env: dict[str, str]) -> None:
+    """The pool bounding warehouse-heavy tasks (docker-compose's airflow-init sets the same); once per size."""
+    slots = env.get("NTP_WAREHOUSE_POOL_SLOTS") or str(WAREHOUSE_POOL_SLOTS)
+    marker = Path(env["AIRFLOW_HOME"]) / f".pool-{WAREHOUSE_POOL}-{slots}"
     if marker.exists():
         return
-    print("· preparing Airflow metadata database (first run only)", flush=True)
-    res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    cmd = [str(VENV_BIN / "airflow"), "pools", "set", WAREHOUSE_POOL, slots, "warehouse-heavy tasks (loads, dbt)"]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if res.returncode != 0:
-        raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+        raise RuntimeError(f"airflow pools set failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
     marker.touch()
 
 

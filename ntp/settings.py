@@ -6,11 +6,18 @@ The same variable names are used by the embedded path (`make demo`, `ntp ...`) a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from psycopg.conninfo import make_conninfo
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The Airflow pool of warehouse-heavy tasks (file loads, dbt models): it bounds how many run at once on
+#: the warehouse, whatever the executor and the number of workers (NTP_WAREHOUSE_POOL_SLOTS, default 4).
+WAREHOUSE_POOL = "ntp_warehouse"
+WAREHOUSE_POOL_SLOTS = 4
 
 
 @dataclass(frozen=True)
@@ -40,17 +47,31 @@ class Settings:
         return self.data_dir / "warehouse"
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` and every missing parent with mode 0700 (folders that exist keep their mode)."""
+    missing, parent = [], path
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
+    return path
+
+
 def _pg_env_url() -> str | None:
-    """Build a URL from the standard libpq variables when PGHOST is set explicitly."""
+    """A connection string from the standard libpq variables when PGHOST is set explicitly (every part
+    quoted by libpq's own rules, so a password with `/ # % ? @ :` or spaces survives)."""
     host = os.environ.get("PGHOST")
     if not host:
         return None
-    user = os.environ.get("PGUSER", "postgres")
-    password = os.environ.get("PGPASSWORD")
-    port = os.environ.get("PGPORT", "5432")
-    db = os.environ.get("PGDATABASE", "ntp")
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    return f"postgresql://{auth}{host}:{port}/{db}"
+    return make_conninfo(
+        host=host,
+        port=os.environ.get("PGPORT", "5432"),
+        user=os.environ.get("PGUSER", "ntp"),
+        password=os.environ.get("PGPASSWORD") or None,
+        dbname=os.environ.get("PGDATABASE", "ntp"),
+    )
 
 
 def load() -> Settings:

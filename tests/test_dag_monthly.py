@@ -33,7 +33,9 @@ def test_dagbag_has_no_import_errors(data_dir: Path, warehouse_url: str) -> None
         "from airflow.dag_processing.dagbag import DagBag\n"
         "bag = DagBag(dag_folder='dags')\n"
         "import json; print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
-        " 'dags': sorted(bag.dags), 'tasks': sorted(t.task_id for t in bag.dags['ntp_monthly'].tasks)}))\n"
+        " 'dags': sorted(bag.dags), 'tasks': sorted(t.task_id for t in bag.dags['ntp_monthly'].tasks),"
+        " 'pools': {t.task_id: t.pool for t in bag.dags['ntp_monthly'].tasks"
+        " if type(t).__name__ != 'EmptyOperator'}}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", code],
@@ -49,6 +51,10 @@ def test_dagbag_has_no_import_errors(data_dir: Path, warehouse_url: str) -> None
     # Cosmos rendered one task per dbt model, the findings mart among them.
     assert "dbt.fct_findings_model_build" in result["tasks"]
     assert {"discover_files", "ingest_file", "build_alert"} <= set(result["tasks"])
+    # Warehouse-heavy tasks share the pool that bounds them across executors and workers (ephemeral models
+    # are empty tasks, which do no work).
+    heavy = {t for t in result["pools"] if t == "ingest_file" or t.endswith("_model_build")}
+    assert heavy and {result["pools"][t] for t in heavy} == {"ntp_warehouse"}
 
 
 def _plant_allocation_mismatch(month_dir: Path) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import sys
 import zipfile
@@ -243,3 +244,149 @@ def test_discovering_a_zip_bomb_in_the_inbox_stays_within_a_memory_bound(workboo
     bomb, out = _peak_rss_mib(CHILD_DISCOVER, clean_warehouse, workbooks["bomb"].parent, tmp_path)
     assert out == "1 file(s)"  # still handed to the loader, which quarantines it
     assert bomb < good + BOMB_MIB / 4, (good, bomb)
+
+
+# -- the embedded server's files: private from creation, no parent folder touched, no root process ------
+
+
+_CHMOD_WATCH: list[tuple[str, int]] = []
+_CHMOD_ARMED = [False]
+
+
+def _chmod_hook(event: str, args: tuple) -> None:
+    """Records the mode a file had when something changed it: a secret must never have been readable by others."""
+    if event == "os.chmod" and _CHMOD_ARMED[0]:
+        target = args[0]
+        try:
+            st = os.fstat(target) if isinstance(target, int) else os.stat(target)
+        except OSError:
+            return
+        _CHMOD_WATCH.append((str(target), stat.S_IMODE(st.st_mode)))
+
+
+sys.addaudithook(_chmod_hook)
+
+
+def _modes(root: Path) -> dict[str, int]:
+    return {str(p): stat.S_IMODE(p.lstat().st_mode) for p in [root, *root.rglob("*")] if not p.is_symlink()}
+
+
+def test_embedded_server_files_are_private_and_no_parent_folder_changes(tmp_path: Path):
+    from ntp import warehouse
+
+    home = tmp_path / "home" / "owner"
+    home.mkdir(parents=True)
+    os.chmod(tmp_path / "home", 0o700)
+    os.chmod(home, 0o750)
+    parents = [home, *home.parents]
+    before = {str(p): stat.S_IMODE(p.stat().st_mode) for p in parents}
+    server = warehouse.EmbeddedServer(home / "data" / "warehouse")
+    umask = os.umask(0)  # the most permissive umask: modes must come from the code, not from the caller
+    _CHMOD_WATCH.clear()
+    _CHMOD_ARMED[0] = True
+    try:
+        server.start()
+        pid = int((server.cluster / "postmaster.pid").read_text().split()[0])
+        status = Path(f"/proc/{pid}/status").read_text()
+        own_ns, server_ns = os.readlink("/proc/self/ns/user"), os.readlink(f"/proc/{pid}/ns/user")
+    finally:
+        _CHMOD_ARMED[0] = False
+        os.umask(umask)
+        server.stop()
+    assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in parents} == before
+    modes = _modes(home / "data")
+    assert modes and all(m & 0o077 == 0 for m in modes.values()), {p: oct(m) for p, m in modes.items() if m & 0o077}
+    assert all(modes[str(d)] == 0o700 for d in (home / "data", server.pgdata, server.cluster))
+    for secret in (server.password_file, server.pipeline_password_file, server.passfile):
+        assert modes[str(secret)] == 0o600
+    # A secret file was never, even for a moment, readable by group or others.
+    assert [(p, oct(m)) for p, m in _CHMOD_WATCH if m & 0o077] == []
+    # PostgreSQL never runs with root's powers: as root it is in its own user namespace, without capabilities.
+    if os.geteuid() == 0:
+        cap_eff = next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:"))
+        assert int(cap_eff, 16) == 0 and server_ns != own_ns
+    else:
+        assert f"Uid:\t{os.geteuid()}" in status
+
+
+def test_archive_and_quarantine_copies_are_private(sandbox: Settings):
+    from ingestion.load import ingest_file
+
+    good = sandbox.inbox_dir / "KBNN_11_202402.csv"
+    good.write_bytes(support._csv(support._line(ma_dvqhns="1110097")))
+    bad = sandbox.inbox_dir / "KBNN_11_202402_hong.csv"
+    bad.write_bytes(b"not,a,treasury,extract\n1,2,3,4\n")
+    umask = os.umask(0)
+    try:
+        results = [
+            ingest_file(p, warehouse_url=sandbox.warehouse_url, run_period=MONTH, settings=sandbox) for p in (good, bad)
+        ]
+    finally:
+        os.umask(umask)
+    assert sorted(r.status for r in results) == ["loaded", "quarantined"]
+    modes = _modes(sandbox.data_dir)
+    files = {p: m for p, m in modes.items() if Path(p).is_file()}
+    assert any("archive" in p for p in files) and any("quarantine" in p for p in files)
+    assert all(m & 0o077 == 0 for m in modes.values()), {p: oct(m) for p, m in modes.items() if m & 0o077}
+    assert all(m == 0o700 for p, m in modes.items() if Path(p).is_dir())
+
+
+# -- passwords: quoted, never printed, never on a command line --------------------------------------------
+
+NASTY_PASSWORD = "p/w#x%y?z@a:b c'd\\e"  # every character a URL or a conninfo treats specially
+
+
+def test_pg_variables_with_a_password_full_of_url_characters_connect(warehouse_url: str, monkeypatch):
+    import psycopg
+
+    from ntp import settings, warehouse
+
+    server = warehouse.embedded()
+    with psycopg.connect(server.admin_url(), autocommit=True) as admin:
+        admin.execute("drop role if exists ntp_pgvar_check")
+        verifier = admin.pgconn.encrypt_password(NASTY_PASSWORD.encode(), b"ntp_pgvar_check", b"scram-sha-256")
+        admin.execute(f"create role ntp_pgvar_check login password '{verifier.decode()}'")
+        admin.execute("grant connect on database ntp to ntp_pgvar_check")
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    for key, value in dict(
+        PGHOST="127.0.0.1", PGPORT=str(server.port()), PGUSER="ntp_pgvar_check", PGPASSWORD=NASTY_PASSWORD
+    ).items():
+        monkeypatch.setenv(key, value)
+    url = settings.load().warehouse_url
+    try:
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select current_user, current_database()").fetchone() == ("ntp_pgvar_check", "ntp")
+        assert warehouse.libpq_env(url)["PGPASSWORD"] == NASTY_PASSWORD
+        assert NASTY_PASSWORD not in warehouse.redact(url) and "ntp_pgvar_check@127.0.0.1" in warehouse.redact(url)
+    finally:
+        with psycopg.connect(server.admin_url(), autocommit=True) as admin:
+            admin.execute("revoke connect on database ntp from ntp_pgvar_check")
+            admin.execute("drop role ntp_pgvar_check")
+
+
+def test_warehouse_up_prints_no_password_and_its_hint_connects_as_the_pipeline_role(tmp_path: Path):
+    import psycopg
+
+    from ntp import warehouse
+
+    ntp = str(Path(sys.executable).parent / "ntp")
+    env = support.private_env(tmp_path / "data")
+    out = {}
+    try:
+        for action in ("up", "url"):
+            proc = subprocess.run([ntp, "warehouse", action], env=env, capture_output=True, text=True, cwd=PROJECT_ROOT)
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            out[action] = proc.stdout + proc.stderr
+        server = warehouse.EmbeddedServer(tmp_path / "data" / "warehouse")
+        for secret in (server.password(), server.pipeline_password()):
+            assert secret not in out["up"] and secret not in out["url"]
+        hint = re.search(r"PGPASSFILE=(\S+) psql '([^']+)'", out["up"])
+        assert hint, out["up"]
+        assert Path(hint.group(1)) == server.passfile
+        with psycopg.connect(hint.group(2), passfile=hint.group(1)) as conn:
+            user, is_super, can_create_roles, can_create_db = conn.execute(
+                "select rolname, rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = current_user"
+            ).fetchone()
+        assert (user, is_super, can_create_roles, can_create_db) == ("ntp", False, False, False)
+    finally:
+        subprocess.run([ntp, "warehouse", "down"], env=env, capture_output=True, cwd=PROJECT_ROOT)

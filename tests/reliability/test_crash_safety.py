@@ -61,10 +61,11 @@ def _big_extract(path: Path, lines: int) -> None:
 def _new_database(server, name: str) -> str:
     from ntp import warehouse
 
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+    # Databases are created by the administrator's step, owned by the pipeline role (which cannot create any).
+    with psycopg.connect(server.admin_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}"')
-        conn.execute(f'create database "{name}"')
     url = server.url(name)
+    warehouse.init(server.admin_url(), url)
     warehouse.bootstrap(url)
     return url
 
