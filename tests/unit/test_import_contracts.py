@@ -11,10 +11,11 @@ from importlinter import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("ntp", "ingestion", "generator", "alerts", "expectations")
-# The one cycle left between packages: `ntp` is both the base (settings, periods, reference, warehouse) the
-# generator imports and the application (cli, demo) that runs the generator. It goes when the base modules
-# move to a package of their own (docs/architecture.md, "Layers").
-KNOWN_PACKAGE_CYCLES = [{"generator", "ntp"}]
+# The one cycle left between packages, with one cause: `ntp` is both the base (settings, periods, reference,
+# warehouse, the findings workbook's labels) that the generator and the alerts import and the application
+# (cli, demo, findings) that runs the generator and formats findings with the alerts' helpers. It goes when
+# the base modules move to a package of their own (docs/architecture.md, "Layers").
+KNOWN_PACKAGE_CYCLES = [{"alerts", "generator", "ntp"}]
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[set[str]]:
