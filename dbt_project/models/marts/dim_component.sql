@@ -37,6 +37,6 @@ select
     true as treasury_code_is_placeholder
 from components
 left join english using (component_key)
-left join programs on programs.program_key = components.program
+left join programs on components.program = programs.program_key
 left join per_sheet using (component_key)
 group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11

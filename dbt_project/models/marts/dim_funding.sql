@@ -1,16 +1,21 @@
 -- Funding source × capital type: NSTW / NSĐP × ĐTPT / SN.
 with fund_sources as (
-    select * from (values
+    select * from (
+        values
         ('NSTW', 'NSTW', 'Ngân sách trung ương', 'Central budget', 1),
         ('NSDP', 'NSĐP', 'Ngân sách địa phương', 'Local budget (counterpart funds)', 2)
     ) as v (fund_source, fund_source_label, fund_source_name_vi, fund_source_name_en, fund_source_order)
 ),
 
 capital_types as (
-    select * from (values
+    select * from (
+        values
         ('DTPT', 'ĐTPT', 'Vốn đầu tư phát triển', 'Development investment capital', 'Biểu 01a', 1),
         ('SN', 'SN', 'Vốn sự nghiệp', 'Recurrent capital', 'Biểu 01b', 2)
-    ) as v (capital_type, capital_type_label, capital_type_name_vi, capital_type_name_en, sheet_name, capital_type_order)
+    )
+        as v (
+            capital_type, capital_type_label, capital_type_name_vi, capital_type_name_en, sheet_name, capital_type_order
+        )
 )
 
 select

@@ -28,9 +28,9 @@ with_deadlines as (
         carryover.deadline_date::date as carryover_deadline
     from calendar
     left join deadlines as allocation
-        on allocation.plan_year = calendar.year and allocation.deadline_kind = 'allocation'
+        on calendar.year = allocation.plan_year and allocation.deadline_kind = 'allocation'
     left join deadlines as year_end
-        on year_end.plan_year = calendar.year and year_end.deadline_kind = 'year_end_disbursement'
+        on calendar.year = year_end.plan_year and year_end.deadline_kind = 'year_end_disbursement'
     left join deadlines as carryover
         on carryover.plan_year = calendar.year - 1 and carryover.deadline_kind = 'carryover_disbursement'
 )
@@ -54,6 +54,8 @@ select
     year_end_disbursement_deadline - month_end as days_to_year_end_deadline,
     carryover_deadline,
     carryover_deadline - month_end as days_to_carryover_deadline,
-    round(100.0 * (month_end - make_date(year, 1, 1) + 1)
-        / (year_end_disbursement_deadline - make_date(year, 1, 1) + 1), 2) as plan_time_elapsed_pct
+    round(
+        100.0 * (month_end - make_date(year, 1, 1) + 1)
+        / (year_end_disbursement_deadline - make_date(year, 1, 1) + 1), 2
+    ) as plan_time_elapsed_pct
 from with_deadlines

@@ -49,6 +49,6 @@ select
     units.era = '2025' as is_current
 from units
 inner join successors using (province_code, era)
-left join regions on regions.region = successors.region
-left join after_merger on after_merger.province_code = successors.province_code_2025
-left join predecessor_counts on predecessor_counts.province_code = units.province_code
+left join regions on successors.region = regions.region
+left join after_merger on successors.province_code_2025 = after_merger.province_code
+left join predecessor_counts on units.province_code = predecessor_counts.province_code

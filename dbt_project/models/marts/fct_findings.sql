@@ -32,8 +32,8 @@
     if is_incremental() else [] %}
 with rule_rows as (
     {% for rule_model in rule_models() %}
-    select * from {{ ref(rule_model) }}
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ ref(rule_model) }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -49,9 +49,11 @@ month_sequence as (
 
 open_now as (
     select
-        md5(concat_ws('|', rule_rows.rule_id, rule_rows.subject, rule_rows.province_code,
+        md5(concat_ws(
+            '|', rule_rows.rule_id, rule_rows.subject, rule_rows.province_code,
             rule_rows.component_key, rule_rows.fund_source, rule_rows.capital_type, rule_rows.plan_block,
-            rule_rows.measure, case when rule_rows.component_key is null then rule_rows.source_file end))
+            rule_rows.measure, case when rule_rows.component_key is null then rule_rows.source_file end
+        ))
             as finding_key,
         rule_rows.*
     from rule_rows
@@ -61,21 +63,24 @@ open_now as (
 -- Open findings of the previous evaluated months that this run does not re-evaluate, as stored.
 earlier_open as (
     {% if is_incremental() %}
-    select
-        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
-        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
-        source_sheet, source_row, detail, first_seen_period
-    from {{ this }}
-    where status <> 'resolved'
-      and period in (select previous_period from month_sequence where {{ findings_filter('period') }})
-      and not {{ findings_filter('period') }}
+        select
+            finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
+            plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
+            source_sheet, source_row, detail, first_seen_period
+        from {{ this }}
+        where status <> 'resolved'
+            and period in (
+                select previous_period from month_sequence
+                where {{ findings_filter('period') }}
+            )
+            and not {{ findings_filter('period') }}
     {% else %}
-    select
-        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
-        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
-        source_sheet, source_row, detail, null::date as first_seen_period
-    from open_now
-    where false
+        select
+            finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
+            plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
+            source_sheet, source_row, detail, null::date as first_seen_period
+        from open_now
+        where false
     {% endif %}
 ),
 
@@ -93,15 +98,15 @@ with_previous as (
     from presence
     inner join month_sequence using (period)
     left join presence as earlier
-        on earlier.finding_key = presence.finding_key
-        and earlier.period = month_sequence.previous_period
+        on presence.finding_key = earlier.finding_key
+            and month_sequence.previous_period = earlier.period
 ),
 
 streaks as (
     select
         with_previous.*,
-        sum(case when seen_last_month then 0 else 1 end)
-            over (partition by finding_key order by period) as streak
+        sum(case when with_previous.seen_last_month then 0 else 1 end)
+            over (partition by with_previous.finding_key order by with_previous.period) as streak
     from with_previous
 ),
 
@@ -149,30 +154,31 @@ resolved_findings as (
         previous_open.source_row, previous_open.detail,
         'resolved'::text as status, previous_open.first_seen_period
     from previous_open
-    inner join month_sequence on month_sequence.previous_period = previous_open.period
+    inner join month_sequence on previous_open.period = month_sequence.previous_period
     where {{ findings_filter('month_sequence.period') }}
-      and not exists (
-          select 1 from open_now
-          where open_now.finding_key = previous_open.finding_key and open_now.period = month_sequence.period
-      )
+        and not exists (
+            select 1 from open_now
+            where open_now.finding_key = previous_open.finding_key and open_now.period = month_sequence.period
+        )
 ),
 
 -- The previous build of the re-evaluated months: its open findings (in a run with `period`) and the
 -- findings an earlier revision resolved (kept by every in-place build).
 previous_build as (
     {% if is_incremental() %}
-    select
-        finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
-        plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
-        source_sheet, source_row, detail, first_seen_period
-    from {{ this }}
-    where {{ findings_filter('period') }}
-      and (
-          {%- if 'resolved_by' in previous_columns %} resolved_by = 'revision' {% else %} false {% endif -%}
-          {%- if ntp_period_var() is not none %} or status <> 'resolved'{% endif %}
-      )
+        select
+            finding_key, rule_id, subject, period, province_code, component_key, fund_source, capital_type,
+            plan_block, measure, province_value_vnd, treasury_value_vnd, expected_vnd, delta_vnd, source_file,
+            source_sheet, source_row, detail, first_seen_period
+        from {{ this }}
+        where {{ findings_filter('period') }}
+            and (
+                                {%- if 'resolved_by' in previous_columns %} resolved_by = 'revision' {% else %} false {% endif -%}
+                {%- if ntp_period_var() is not none %} or status <> 'resolved'{% endif %}
+            )
     {% else %}
-    select * from earlier_open where false
+        select * from earlier_open
+        where false
     {% endif %}
 ),
 
@@ -189,14 +195,14 @@ revision_resolved as (
     from previous_build
     inner join month_sequence using (period)
     where not exists (
-          select 1 from open_now
-          where open_now.finding_key = previous_build.finding_key and open_now.period = previous_build.period
-      )
-      and not exists (
-          select 1 from resolved_findings
-          where resolved_findings.finding_key = previous_build.finding_key
-            and resolved_findings.period = previous_build.period
-      )
+            select 1 from open_now
+            where open_now.finding_key = previous_build.finding_key and open_now.period = previous_build.period
+        )
+        and not exists (
+            select 1 from resolved_findings
+            where resolved_findings.finding_key = previous_build.finding_key
+                and resolved_findings.period = previous_build.period
+        )
 ),
 
 all_findings as (
@@ -222,9 +228,10 @@ latest_response as (
         responses.source_row as response_row
     from all_findings
     inner join responses
-        on responses.finding_key = all_findings.finding_key
-        and responses.period <= all_findings.period
-    order by all_findings.finding_key, all_findings.period, responses.received_at desc, responses.file_id desc,
+        on all_findings.finding_key = responses.finding_key
+            and all_findings.period >= responses.period
+    order by
+        all_findings.finding_key asc, all_findings.period asc, responses.received_at desc, responses.file_id desc,
         responses.source_row desc
 ),
 
@@ -277,7 +284,7 @@ from all_findings
 inner join catalogue using (rule_id)
 left join latest_response using (finding_key, period)
 left join provinces
-    on provinces.province_code = all_findings.province_code
-    and all_findings.period >= provinces.valid_from
-    and (provinces.valid_to is null or all_findings.period <= provinces.valid_to)
+    on all_findings.province_code = provinces.province_code
+        and all_findings.period >= provinces.valid_from
+        and (provinces.valid_to is null or all_findings.period <= provinces.valid_to)
 left join components using (component_key)

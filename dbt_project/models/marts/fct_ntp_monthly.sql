@@ -41,13 +41,14 @@ province_last_month as (
         last_month.disbursed_cumulative_vnd
     from {{ ref('int_province_figures__current') }} as last_month
     left join successors
-        on successors.province_code = last_month.province_code and successors.era = '2008'
+        on last_month.province_code = successors.province_code and successors.era = '2008'
     where {{ period_filter('last_month.period', -1) }}
-      and extract(month from last_month.period) <> 12
+        and extract(month from last_month.period) <> 12
 ),
 
 last_month_by_key as (
-    select period, province_code, component_key, fund_source, capital_type, plan_block,
+    select
+        period, province_code, component_key, fund_source, capital_type, plan_block,
         sum(disbursed_cumulative_vnd) as disbursed_cumulative_vnd
     from province_last_month
     group by 1, 2, 3, 4, 5, 6
@@ -126,7 +127,7 @@ select
     coalesce(leaves.is_leaf, false) as is_leaf
 from both_sources
 left join successors
-    on successors.province_code = both_sources.province_code
-    and successors.era = case when both_sources.period >= {{ merger_period() }} then '2025' else '2008' end
+    on both_sources.province_code = successors.province_code
+        and successors.era = case when both_sources.period >= {{ merger_period() }} then '2025' else '2008' end
 left join leaves
-    on leaves.component_key = both_sources.component_key and leaves.capital_type = both_sources.capital_type
+    on both_sources.component_key = leaves.component_key and both_sources.capital_type = leaves.capital_type

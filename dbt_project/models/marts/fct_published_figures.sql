@@ -68,7 +68,8 @@ reporting_months as (
 keys as (
     select period, province_code, component_key, fund_source, capital_type, plan_block from reported
     union
-    select plan_file.period, plan_file.province_code, plan_file.component_key, plan_file.fund_source,
+    select
+        plan_file.period, plan_file.province_code, plan_file.component_key, plan_file.fund_source,
         plan_file.capital_type, plan_file.plan_block
     from plan_file
     inner join province_months using (period, province_code)
@@ -84,8 +85,8 @@ open_findings as (
     from {{ ref('fct_findings') }} as findings
     inner join catalogue using (rule_id)
     where {{ period_filter('findings.period') }}
-      and findings.status <> 'resolved'
-      and findings.component_key is not null
+        and findings.status <> 'resolved'
+        and findings.component_key is not null
 ),
 
 -- Province responses to findings (giải trình) are not stored in this warehouse yet: until a table of
@@ -164,10 +165,10 @@ joined as (
     left join province_months using (period, province_code)
     left join key_findings using (period, province_code, component_key, fund_source, capital_type, plan_block)
     left join successors
-        on successors.province_code = keys.province_code
-        and successors.era = case when keys.period >= {{ merger_period() }} then '2025' else '2008' end
+        on keys.province_code = successors.province_code
+            and successors.era = case when keys.period >= {{ merger_period() }} then '2025' else '2008' end
     left join leaves
-        on leaves.component_key = keys.component_key and leaves.capital_type = keys.capital_type
+        on keys.component_key = leaves.component_key and keys.capital_type = leaves.capital_type
 ),
 
 -- Which source each measure is published from: the book of record when it carries the line and its figure
@@ -176,44 +177,44 @@ sources as (
     select
         joined.*,
         case
-            when plan_file_loaded and plan_block = 'current' then 'plan_file'
-            when province_report_loaded and not province_plan_suspect then 'province'
+            when joined.plan_file_loaded and joined.plan_block = 'current' then 'plan_file'
+            when joined.province_report_loaded and not joined.province_plan_suspect then 'province'
             else 'none'
         end as published_plan_assigned_source,
         case
-            when treasury_extract_loaded and not treasury_allocated_suspect then 'treasury'
-            when province_report_loaded and not province_allocated_suspect then 'province'
+            when joined.treasury_extract_loaded and not joined.treasury_allocated_suspect then 'treasury'
+            when joined.province_report_loaded and not joined.province_allocated_suspect then 'province'
             else 'none'
         end as published_allocated_source,
         case
-            when treasury_extract_loaded and not treasury_disbursed_suspect then 'treasury'
-            when province_report_loaded and not province_disbursed_suspect then 'province'
+            when joined.treasury_extract_loaded and not joined.treasury_disbursed_suspect then 'treasury'
+            when joined.province_report_loaded and not joined.province_disbursed_suspect then 'province'
             else 'none'
         end as published_disbursed_source
     from joined
-    where is_leaf
+    where joined.is_leaf
 ),
 
 published as (
     select
         sources.*,
-        case published_plan_assigned_source
-            when 'plan_file' then coalesce(plan_file_plan_assigned_vnd, 0)
-            when 'province' then coalesce(province_plan_assigned_vnd, 0)
+        case sources.published_plan_assigned_source
+            when 'plan_file' then coalesce(sources.plan_file_plan_assigned_vnd, 0)
+            when 'province' then coalesce(sources.province_plan_assigned_vnd, 0)
         end as published_plan_assigned_vnd,
-        case published_allocated_source
-            when 'treasury' then coalesce(treasury_allocated_vnd, 0)
-            when 'province' then coalesce(province_allocated_vnd, 0)
+        case sources.published_allocated_source
+            when 'treasury' then coalesce(sources.treasury_allocated_vnd, 0)
+            when 'province' then coalesce(sources.province_allocated_vnd, 0)
         end as published_allocated_vnd,
-        case published_disbursed_source
-            when 'treasury' then coalesce(treasury_disbursed_cumulative_vnd, 0)
-            when 'province' then coalesce(province_disbursed_cumulative_vnd, 0)
+        case sources.published_disbursed_source
+            when 'treasury' then coalesce(sources.treasury_disbursed_cumulative_vnd, 0)
+            when 'province' then coalesce(sources.province_disbursed_cumulative_vnd, 0)
         end as published_disbursed_cumulative_vnd,
-        case published_disbursed_source
-            when 'treasury' then coalesce(treasury_disbursed_in_month_vnd, 0)
-            when 'province' then province_disbursed_in_month_vnd
+        case sources.published_disbursed_source
+            when 'treasury' then coalesce(sources.treasury_disbursed_in_month_vnd, 0)
+            when 'province' then sources.province_disbursed_in_month_vnd
         end as published_disbursed_in_month_vnd,
-        not (province_report_loaded and treasury_extract_loaded) as is_missing
+        not(sources.province_report_loaded and sources.treasury_extract_loaded) as is_missing
     from sources
 )
 
@@ -241,7 +242,7 @@ select
         when is_disputed then 'disputed'
         else 'agreed'
     end as publication_status,
-    not (is_suspect or is_missing or is_disputed) as is_agreed,
+    not(is_suspect or is_missing or is_disputed) as is_agreed,
     is_disputed,
     is_suspect,
     is_missing,

@@ -59,11 +59,11 @@ side_by_side as (
     from province
     full outer join treasury
         on province.period = treasury.period
-        and province.province_code = treasury.province_code
-        and province.component_key = treasury.component_key
-        and province.fund_source = treasury.fund_source
-        and province.capital_type = treasury.capital_type
-        and province.plan_block = treasury.plan_block
+            and province.province_code = treasury.province_code
+            and province.component_key = treasury.component_key
+            and province.fund_source = treasury.fund_source
+            and province.capital_type = treasury.capital_type
+            and province.plan_block = treasury.plan_block
 )
 
 select
@@ -74,7 +74,7 @@ select
     coalesce(leaves.is_leaf, false) as is_leaf
 from side_by_side
 left join successors
-    on successors.province_code = side_by_side.province_code
-    and successors.era = case when side_by_side.period >= {{ merger_period() }} then '2025' else '2008' end
+    on side_by_side.province_code = successors.province_code
+        and successors.era = case when side_by_side.period >= {{ merger_period() }} then '2025' else '2008' end
 left join leaves
-    on leaves.component_key = side_by_side.component_key and leaves.capital_type = side_by_side.capital_type
+    on side_by_side.component_key = leaves.component_key and side_by_side.capital_type = leaves.capital_type

@@ -25,7 +25,8 @@ months as (
 ),
 
 programs as (
-    select * from {{ ref('dim_component') }} where level = 'program'
+    select * from {{ ref('dim_component') }}
+    where level = 'program'
 ),
 
 rates as (
@@ -51,5 +52,4 @@ select
     {{ progress_columns('rates') }}
 from rates
 inner join months using (period)
-left join programs on programs.component_key = rates.program_key
-
+left join programs on rates.program_key = programs.component_key

@@ -40,7 +40,8 @@ provinces as (
 ),
 
 programs as (
-    select * from {{ ref('dim_component') }} where level = 'program'
+    select * from {{ ref('dim_component') }}
+    where level = 'program'
 ),
 
 rates as (
@@ -76,4 +77,4 @@ select
 from rates
 inner join months using (period)
 left join provinces using (province_key)
-left join programs on programs.component_key = rates.program_key
+left join programs on rates.program_key = programs.component_key

@@ -35,11 +35,13 @@ months as (
 ),
 
 provinces as (
-    select * from {{ ref('dim_province') }} where era = '2025'
+    select * from {{ ref('dim_province') }}
+    where era = '2025'
 ),
 
 programs as (
-    select * from {{ ref('dim_component') }} where level = 'program'
+    select * from {{ ref('dim_component') }}
+    where level = 'program'
 ),
 
 rates as (
@@ -73,5 +75,5 @@ select
     {{ progress_columns('rates') }}
 from rates
 inner join months using (period)
-left join provinces on provinces.province_code = rates.province_code_2025
-left join programs on programs.component_key = rates.program_key
+left join provinces on rates.province_code_2025 = provinces.province_code
+left join programs on rates.program_key = programs.component_key

@@ -26,7 +26,8 @@ months as (
 ),
 
 programs as (
-    select * from {{ ref('dim_component') }} where level = 'program'
+    select * from {{ ref('dim_component') }}
+    where level = 'program'
 ),
 
 regions as (
@@ -59,5 +60,5 @@ select
     {{ progress_columns('rates') }}
 from rates
 inner join months using (period)
-left join programs on programs.component_key = rates.program_key
-left join regions on regions.region = rates.region
+left join programs on rates.program_key = programs.component_key
+left join regions on rates.region = regions.region

@@ -22,6 +22,6 @@ select
     not exists (
         select 1 from per_sheet as children
         where children.parent_key = per_sheet.component_key
-          and children.capital_type = per_sheet.capital_type
+            and children.capital_type = per_sheet.capital_type
     ) as is_leaf
 from per_sheet

@@ -27,8 +27,9 @@ months as (
 select
     months.period,
     case when months.period >= {{ merger_period() }}
-        then coalesce(successors.successor_code_2025, plan_lines.province_code)
-        else plan_lines.province_code end as province_code,
+            then coalesce(successors.successor_code_2025, plan_lines.province_code)
+        else plan_lines.province_code
+    end as province_code,
     components.component_key,
     plan_lines.fund_source,
     plan_lines.capital_type,
@@ -40,5 +41,5 @@ from plan_lines
 inner join loaded_files using (file_id)
 inner join components using (treasury_code)
 inner join months on extract(year from months.period) = plan_lines.plan_year
-left join successors on successors.province_code = plan_lines.province_code
+left join successors on plan_lines.province_code = successors.province_code
 group by 1, 2, 3, 4, 5, 6

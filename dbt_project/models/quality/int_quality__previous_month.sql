@@ -4,7 +4,8 @@
 -- evaluates are read. Across the 1 July 2025 merger the previous month of a merged province is the sum of
 -- its predecessors' June figures.
 with leaves as (
-    select capital_type, component_key from {{ ref('int_quality__component_tree') }} where is_leaf
+    select capital_type, component_key from {{ ref('int_quality__component_tree') }}
+    where is_leaf
 ),
 
 province as (
@@ -38,8 +39,9 @@ select
     figures.subject,
     (figures.period + interval '1 month')::date as period,
     case when figures.period = {{ merger_period() }} - interval '1 month'
-        then coalesce(successors.successor_code_2025, figures.province_code)
-        else figures.province_code end as province_code,
+            then coalesce(successors.successor_code_2025, figures.province_code)
+        else figures.province_code
+    end as province_code,
     figures.component_key,
     figures.fund_source,
     figures.capital_type,

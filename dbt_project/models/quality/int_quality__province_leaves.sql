@@ -8,7 +8,8 @@ with province as (
 ),
 
 leaves as (
-    select capital_type, component_key from {{ ref('int_quality__component_tree') }} where is_leaf
+    select capital_type, component_key from {{ ref('int_quality__component_tree') }}
+    where is_leaf
 )
 
 select province.*

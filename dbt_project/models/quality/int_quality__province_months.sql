@@ -34,7 +34,7 @@ treasury_by_file as (
     select period, province_code
     from files
     where kind = 'treasury_extract' and status = 'loaded' and province_code is not null
-      and {{ findings_filter('period') }}
+        and {{ findings_filter('period') }}
 ),
 
 treasury_by_line as (
@@ -50,7 +50,8 @@ treasury as (
 ),
 
 quarantined as (
-    select {{ file_evaluated_period() }} as period, province_code, kind,
+    select
+        {{ file_evaluated_period() }} as period, province_code, kind,
         string_agg(file_name, ', ' order by file_name) as quarantined_files
     from files
     where status = 'quarantined' and province_code is not null
@@ -70,10 +71,10 @@ from expected
 left join workbooks using (period, province_code)
 left join treasury using (period, province_code)
 left join quarantined as quarantined_workbooks
-    on quarantined_workbooks.period = expected.period
-    and quarantined_workbooks.province_code = expected.province_code
-    and quarantined_workbooks.kind = 'province_workbook'
+    on expected.period = quarantined_workbooks.period
+        and expected.province_code = quarantined_workbooks.province_code
+        and quarantined_workbooks.kind = 'province_workbook'
 left join quarantined as quarantined_treasury
-    on quarantined_treasury.period = expected.period
-    and quarantined_treasury.province_code = expected.province_code
-    and quarantined_treasury.kind = 'treasury_extract'
+    on expected.period = quarantined_treasury.period
+        and expected.province_code = quarantined_treasury.province_code
+        and quarantined_treasury.kind = 'treasury_extract'

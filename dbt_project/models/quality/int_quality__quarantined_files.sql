@@ -12,7 +12,9 @@ with files as (
 
 select
     case
-        when error_code in ({% for code in reference_error_codes %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        when error_code in (
+                {% for code in reference_error_codes %}                    '{{ code }}'{% if not loop.last %}, {% endif %}                    {% endfor %}
+            )
             then 'NTP-C02'
         else 'NTP-F01'
     end as rule_id,
@@ -29,4 +31,4 @@ select
     error_column
 from files
 where evaluated_period is not null
-  and {{ findings_filter('evaluated_period') }}
+    and {{ findings_filter('evaluated_period') }}

@@ -9,11 +9,13 @@ with reconciliation as (
 ),
 
 leaves as (
-    select capital_type, component_key from {{ ref('int_quality__component_tree') }} where is_leaf
+    select capital_type, component_key from {{ ref('int_quality__component_tree') }}
+    where is_leaf
 ),
 
 complete_months as (
-    select period, province_code from {{ ref('int_quality__province_months') }} where has_both_sources
+    select period, province_code from {{ ref('int_quality__province_months') }}
+    where has_both_sources
 ),
 
 files as (
@@ -23,11 +25,11 @@ files as (
 select
     reconciliation.*,
     coalesce(reconciliation.province_allocated_vnd, 0) <> 0
-        or coalesce(reconciliation.province_disbursed_cumulative_vnd, 0) <> 0 as province_has_amount,
+    or coalesce(reconciliation.province_disbursed_cumulative_vnd, 0) <> 0 as province_has_amount,
     coalesce(reconciliation.treasury_allocated_vnd, 0) <> 0
-        or coalesce(reconciliation.treasury_disbursed_cumulative_vnd, 0) <> 0 as treasury_has_amount,
+    or coalesce(reconciliation.treasury_disbursed_cumulative_vnd, 0) <> 0 as treasury_has_amount,
     treasury_files.file_name as treasury_source_file
 from reconciliation
 inner join leaves using (capital_type, component_key)
 inner join complete_months using (period, province_code)
-left join files as treasury_files on treasury_files.file_id = reconciliation.treasury_file_id
+left join files as treasury_files on reconciliation.treasury_file_id = treasury_files.file_id

@@ -15,7 +15,8 @@ covered as (
 ),
 
 reported as (
-    select period, province_code from {{ ref('int_quality__province_months') }} where has_workbook
+    select period, province_code from {{ ref('int_quality__province_months') }}
+    where has_workbook
 ),
 
 compared as (
@@ -33,10 +34,10 @@ compared as (
     from province
     full outer join plan_file
         on province.period = plan_file.period
-        and province.province_code = plan_file.province_code
-        and province.component_key = plan_file.component_key
-        and province.fund_source = plan_file.fund_source
-        and province.capital_type = plan_file.capital_type
+            and province.province_code = plan_file.province_code
+            and province.component_key = plan_file.component_key
+            and province.fund_source = plan_file.fund_source
+            and province.capital_type = plan_file.capital_type
 )
 
 select

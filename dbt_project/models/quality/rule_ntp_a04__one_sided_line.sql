@@ -23,11 +23,12 @@ select
     coalesce(province_allocated_vnd, 0) as province_value_vnd,
     coalesce(treasury_allocated_vnd, 0) as treasury_value_vnd,
     case when subject = 'province' then coalesce(treasury_allocated_vnd, 0)
-        else coalesce(province_allocated_vnd, 0) end as expected_vnd,
+        else coalesce(province_allocated_vnd, 0)
+    end as expected_vnd,
     coalesce(province_allocated_vnd, 0) - coalesce(treasury_allocated_vnd, 0) as delta_vnd,
     case when subject = 'province' then source_file else treasury_source_file end as source_file,
     case when subject = 'province' then source_sheet end as source_sheet,
     case when subject = 'province' then source_row else treasury_source_line end as source_row,
     subject || ' only: disbursed ' || coalesce(province_disbursed_cumulative_vnd, 0)::bigint || ' / '
-        || coalesce(treasury_disbursed_cumulative_vnd, 0)::bigint as detail
+    || coalesce(treasury_disbursed_cumulative_vnd, 0)::bigint as detail
 from one_sided

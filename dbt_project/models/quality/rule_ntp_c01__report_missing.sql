@@ -7,12 +7,14 @@ with province_months as (
 ),
 
 missing as (
-    select period, province_code, 'province_workbook'::text as measure,
+    select
+        period, province_code, 'province_workbook'::text as measure,
         quarantined_workbooks as quarantined_files
     from province_months
     where not has_workbook
     union all
-    select period, province_code, 'treasury_extract'::text as measure,
+    select
+        period, province_code, 'treasury_extract'::text as measure,
         quarantined_treasury_files as quarantined_files
     from province_months
     where not has_treasury

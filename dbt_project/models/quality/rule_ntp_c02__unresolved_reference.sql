@@ -5,7 +5,8 @@
 -- or an unknown ma_tinh in a national extract), one finding per file, column and raw code, the raw code in
 -- the message. Only current (loaded) files count: a superseded version's lines no longer matter.
 with quarantined as (
-    select * from {{ ref('int_quality__quarantined_files') }} where rule_id = 'NTP-C02'
+    select * from {{ ref('int_quality__quarantined_files') }}
+    where rule_id = 'NTP-C02'
 ),
 
 files as (

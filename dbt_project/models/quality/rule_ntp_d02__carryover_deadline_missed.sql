@@ -9,7 +9,7 @@ with by_plan_year as (
     from {{ ref('int_treasury_figures__by_plan_year') }} as by_plan_year
     left join {{ ref('stg_audit__files') }} as files using (file_id)
     where by_plan_year.plan_block = 'carryover'
-      and {{ findings_filter('by_plan_year.period') }}
+        and {{ findings_filter('by_plan_year.period') }}
 ),
 
 deadlines as (
@@ -39,5 +39,5 @@ select
 from by_plan_year
 inner join deadlines using (plan_year)
 where (by_plan_year.period + interval '1 month' - interval '1 day')::date > deadlines.deadline_date
-  and by_plan_year.disbursed_cumulative_vnd < by_plan_year.allocated_vnd
+    and by_plan_year.disbursed_cumulative_vnd < by_plan_year.allocated_vnd
     - {{ rule_tolerance('NTP-D02', 'by_plan_year.disbursed_cumulative_vnd', 'by_plan_year.allocated_vnd') }}

@@ -24,7 +24,7 @@ projected as (
         province.*,
         deadlines.deadline_date,
         coalesce(province.disbursed_cumulative_vnd, 0) * deadlines.months_to_deadline
-            / extract(month from province.period) as projected_vnd
+        / extract(month from province.period) as projected_vnd
     from province
     inner join deadlines on deadlines.plan_year = extract(year from province.period)
     where extract(month from province.period) >= {{ var('d03_first_month') }}
@@ -48,6 +48,6 @@ select
     source_sheet,
     source_row,
     'projected ' || round(projected_vnd / plan_assigned_vnd * 100, 2) || ' % by '
-        || to_char(deadline_date, 'DD/MM/YYYY') as detail
+    || to_char(deadline_date, 'DD/MM/YYYY') as detail
 from projected
 where projected_vnd < plan_assigned_vnd

@@ -71,4 +71,4 @@ select
     null::text as detail
 from checked
 where plan_vnd is not null
-  and value_vnd - plan_vnd > {{ rule_tolerance('NTP-I02', 'value_vnd', 'plan_vnd') }}
+    and value_vnd - plan_vnd > {{ rule_tolerance('NTP-I02', 'value_vnd', 'plan_vnd') }}

@@ -8,8 +8,8 @@ with cells as (
     from {{ ref('stg_province__report_cells') }} as cells
     inner join {{ ref('stg_audit__files') }} as files using (file_id)
     where files.kind = 'province_workbook' and files.status = 'loaded'
-      and {{ findings_filter('files.period') }}
-      and cells.measure in ('plan_assigned', 'allocated', 'disbursed_cumulative')
+        and {{ findings_filter('files.period') }}
+        and cells.measure in ('plan_assigned', 'allocated', 'disbursed_cumulative')
 ),
 
 tree as (
@@ -25,7 +25,7 @@ parent_lines as (
     from cells
     left join tree using (capital_type, component_key)
     where cells.fund_source in ('NSTW', 'NSDP')
-      and (cells.component_key = 'TOTAL' or not tree.is_leaf)
+        and (cells.component_key = 'TOTAL' or not tree.is_leaf)
 ),
 
 children_sums as (
@@ -55,11 +55,11 @@ parent_checks as (
     from parent_lines
     full outer join children_sums
         on parent_lines.file_id = children_sums.file_id
-        and parent_lines.capital_type = children_sums.capital_type
-        and parent_lines.component_key = children_sums.component_key
-        and parent_lines.plan_block = children_sums.plan_block
-        and parent_lines.measure = children_sums.measure
-        and parent_lines.fund_source = children_sums.fund_source
+            and parent_lines.capital_type = children_sums.capital_type
+            and parent_lines.component_key = children_sums.component_key
+            and parent_lines.plan_block = children_sums.plan_block
+            and parent_lines.measure = children_sums.measure
+            and parent_lines.fund_source = children_sums.fund_source
 ),
 
 source_sums as (

@@ -8,11 +8,12 @@ with cells as (
     from {{ ref('stg_province__report_cells') }} as cells
     inner join {{ ref('stg_audit__files') }} as files using (file_id)
     where files.kind = 'province_workbook' and files.status = 'loaded'
-      and {{ findings_filter('files.period') }}
+        and {{ findings_filter('files.period') }}
 ),
 
 reported_rates as (
-    select file_id, file_name, period, province_code, capital_type, component_key, source_sheet,
+    select
+        file_id, file_name, period, province_code, capital_type, component_key, source_sheet,
         source_row, value as reported_pct
     from cells
     where measure = 'disbursement_rate_pct'
@@ -57,5 +58,8 @@ select
     reported_pct || ' % ≠ ' || coalesce(computed_pct || ' %', 'no plan') as detail
 from computed
 where computed_pct is null
-   or abs(reported_pct - computed_pct)
-    > (select tolerance_pct from {{ ref('ref_rule_catalogue') }} where rule_id = 'NTP-I04')::numeric
+    or abs(reported_pct - computed_pct)
+    > (
+        select tolerance_pct from {{ ref('ref_rule_catalogue') }}
+        where rule_id = 'NTP-I04'
+    )::numeric

@@ -14,7 +14,8 @@ treasury as (
 ),
 
 complete_months as (
-    select period, province_code from {{ ref('int_quality__province_months') }} where has_both_sources
+    select period, province_code from {{ ref('int_quality__province_months') }}
+    where has_both_sources
 ),
 
 previous_month as (
@@ -33,8 +34,8 @@ province_vs_treasury as (
     inner join treasury using (period, province_code, component_key, fund_source, capital_type, plan_block)
     cross join lateral (
         values
-            ('allocated', province.allocated_vnd, treasury.allocated_vnd),
-            ('disbursed_cumulative', province.disbursed_cumulative_vnd, treasury.disbursed_cumulative_vnd)
+        ('allocated', province.allocated_vnd, treasury.allocated_vnd),
+        ('disbursed_cumulative', province.disbursed_cumulative_vnd, treasury.disbursed_cumulative_vnd)
     ) as measure (name, value_vnd, basis_vnd)
 ),
 
@@ -48,17 +49,17 @@ province_vs_last_month as (
     from province
     inner join previous_month
         on previous_month.subject = 'province'
-        and previous_month.period = province.period
-        and previous_month.province_code = province.province_code
-        and previous_month.component_key = province.component_key
-        and previous_month.fund_source = province.fund_source
-        and previous_month.capital_type = province.capital_type
-        and previous_month.plan_block = province.plan_block
+            and province.period = previous_month.period
+            and province.province_code = previous_month.province_code
+            and province.component_key = previous_month.component_key
+            and province.fund_source = previous_month.fund_source
+            and province.capital_type = previous_month.capital_type
+            and province.plan_block = previous_month.plan_block
     cross join lateral (
         values
-            ('plan_assigned', province.plan_assigned_vnd, previous_month.plan_assigned_vnd),
-            ('allocated', province.allocated_vnd, previous_month.allocated_vnd),
-            ('disbursed_cumulative', province.disbursed_cumulative_vnd, previous_month.disbursed_cumulative_vnd)
+        ('plan_assigned', province.plan_assigned_vnd, previous_month.plan_assigned_vnd),
+        ('allocated', province.allocated_vnd, previous_month.allocated_vnd),
+        ('disbursed_cumulative', province.disbursed_cumulative_vnd, previous_month.disbursed_cumulative_vnd)
     ) as measure (name, value_vnd, basis_vnd)
 ),
 
@@ -72,16 +73,16 @@ treasury_vs_last_month as (
     from treasury
     inner join previous_month
         on previous_month.subject = 'treasury'
-        and previous_month.period = treasury.period
-        and previous_month.province_code = treasury.province_code
-        and previous_month.component_key = treasury.component_key
-        and previous_month.fund_source = treasury.fund_source
-        and previous_month.capital_type = treasury.capital_type
-        and previous_month.plan_block = treasury.plan_block
+            and treasury.period = previous_month.period
+            and treasury.province_code = previous_month.province_code
+            and treasury.component_key = previous_month.component_key
+            and treasury.fund_source = previous_month.fund_source
+            and treasury.capital_type = previous_month.capital_type
+            and treasury.plan_block = previous_month.plan_block
     cross join lateral (
         values
-            ('allocated', treasury.allocated_vnd, previous_month.allocated_vnd),
-            ('disbursed_cumulative', treasury.disbursed_cumulative_vnd, previous_month.disbursed_cumulative_vnd)
+        ('allocated', treasury.allocated_vnd, previous_month.allocated_vnd),
+        ('disbursed_cumulative', treasury.disbursed_cumulative_vnd, previous_month.disbursed_cumulative_vnd)
     ) as measure (name, value_vnd, basis_vnd)
 ),
 
@@ -96,9 +97,10 @@ compared as (
 ratios as (
     select
         compared.*,
-        greatest(abs(value_vnd), abs(basis_vnd)) / least(abs(value_vnd), abs(basis_vnd)) as ratio
+        greatest(abs(compared.value_vnd), abs(compared.basis_vnd))
+        / least(abs(compared.value_vnd), abs(compared.basis_vnd)) as ratio
     from compared
-    where coalesce(value_vnd, 0) <> 0 and coalesce(basis_vnd, 0) <> 0
+    where coalesce(compared.value_vnd, 0) <> 0 and coalesce(compared.basis_vnd, 0) <> 0
 )
 
 select
