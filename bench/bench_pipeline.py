@@ -12,10 +12,10 @@ In one run, on this machine, in this order:
 3. **backfill** — a fresh data directory (new embedded PostgreSQL, new Airflow metadata, both started
    before the clock), then `ntp run` month after month: per month the command's wall time, the DAG's
    stages from the task log and every dbt node's time (`$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json`);
-4. **direct** — right after month 1 (so both see the same load), the same month's work in one process: a
+4. **direct** — right after month 1 (so that both see the same load), the same month's work in one process: a
    fresh warehouse, the ingestion library on the month's files (`ingest_files`, 2 workers), then one
    `dbt build --vars '{period: …}'` (P5's baseline);
-5. **small** — the small month through `ntp run` in a fresh data directory.
+5. **small** — then the small month through `ntp run` in a fresh data directory; months 2 … N follow.
 
 Figures: P5 = `ntp run` of month 1 / direct month 1 (target ≤ 2); small month / national month 1
 (≤ 0.3); P3 growth = month N / month 1, for the whole month (≤ 1.2) and per model (≤ 1.5; models under
@@ -224,7 +224,7 @@ def main() -> None:
         backfill_dir = work / "backfill"
         prepare(backfill_dir)
         per_month = []
-        direct_res = None
+        direct_res = small_res = None
         for i, m in enumerate(months):
             res = ntp_run(backfill_dir, nat, m.strftime("%Y-%m"))
             print(json.dumps({k: v for k, v in res.items() if k != "models_s"}), flush=True)
@@ -236,15 +236,13 @@ def main() -> None:
                 direct_res = direct(direct_dir, nat, months[0])
                 print(json.dumps({k: v for k, v in direct_res.items() if k != "models_s"}), flush=True)
                 stop(direct_dir)
+            if i == 0 and not args.skip_small:
+                small_dir = work / "small-run"
+                prepare(small_dir)
+                small_res = ntp_run(small_dir, small, months[0].strftime("%Y-%m"))
+                print(json.dumps({k: v for k, v in small_res.items() if k != "models_s"}), flush=True)
+                stop(small_dir)
         stop(backfill_dir)
-
-        small_res = None
-        if not args.skip_small:
-            small_dir = work / "small-run"
-            prepare(small_dir)
-            small_res = ntp_run(small_dir, small, months[0].strftime("%Y-%m"))
-            print(json.dumps({k: v for k, v in small_res.items() if k != "models_s"}), flush=True)
-            stop(small_dir)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
