@@ -1,10 +1,10 @@
-"""P4: parse time of the DAG files in dags/ (`ntp_monthly` renders the dbt project with Cosmos).
+"""P4: parse time of the DAG files in dags/ (`ntp_monthly` imports Cosmos for its one dbt task).
 
     python bench/bench_dag_parse.py [--runs 5]
 
 Each run is a fresh Python process, like a dag-processor parse: Airflow itself is imported first (the
 dag-processor has it loaded already), then the clock runs over `DagBag(<file>)` for each DAG file — the
-file's own imports (Cosmos included), the manifest rendering and the DAG construction. The child process
+file's own imports (Cosmos included) and the DAG construction. The child process
 also counts database connections and dbt invocations during the parse: both must be zero. The full
 process wall (interpreter start, Airflow import, parse of the whole folder) is reported for information.
 Prints the figures as JSON on the last line.

@@ -37,7 +37,7 @@ _EVENT = re.compile(r"^(\S+Z) .*\[DAG TEST\] (starting|end task) task_id=([\w.]+
 
 
 def stage_of(task_id: str) -> str:
-    if task_id.startswith("dbt."):
+    if task_id == "dbt_build" or task_id.startswith("dbt."):
         return "dbt"
     if task_id == "validate_batches":
         return "gx"

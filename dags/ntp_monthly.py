@@ -1,7 +1,7 @@
 """`ntp_monthly`: one run per report month, from the delivered files to the monthly quality alert.
 
-Nothing heavy happens at parse time: the dbt part is rendered by Cosmos from the manifest that
-`make env` builds (`dbt parse`), and the ingestion, GX and alert code is imported inside the tasks.
+Nothing heavy happens at parse time: the dbt task is a Cosmos operator that runs `dbt build` in the
+worker (dbtRunner, in-process), and the ingestion, GX and alert code is imported inside the tasks.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, task
-from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, TestBehavior, TestIndirectSelection
+from cosmos import ProfileConfig
+from cosmos.constants import InvocationMode
+from cosmos.operators.local import DbtBuildLocalOperator
 from ntp_timetables import MonthlyReportTimetable  # plugins/: a custom timetable must be a registered plugin
 
 from ntp.settings import WAREHOUSE_POOL  # the pool bounding warehouse-heavy tasks (loads, dbt models)
@@ -37,7 +38,9 @@ Every task is idempotent for its month: re-running a month or retrying a task ne
 4. **ingest_file** (mapped, one task per file) — archive, parse, validate, load atomically, or quarantine
    with an error naming file, sheet, row, column and reason. A bad file never fails the run.
 5. **validate_batches** — Great Expectations suites on each loaded batch.
-6. **dbt** — staging → intermediate → marts → rules → findings, one task per model with its tests.
+6. **dbt_build** — staging → intermediate → marts → rules → findings in one `dbt build` (each model then
+   its tests); the task log, XCom `dbt_results` and `$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json` list every
+   model and test with its status and time.
 7. **build_alert** — the monthly digest under `$NTP_DATA_DIR/reports/<YYYY-MM>/`, sent when configured.
 
 A failed task writes the pipeline alert (`pipeline-failures.jsonl` next to the digest, and e-mail when
@@ -161,40 +164,27 @@ def ntp_monthly():
         print(f"alert written to {outcome.html_path}{sent}")
         return str(outcome.html_path)
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_DIR,
-            manifest_path=DBT_DIR / "target" / "manifest.json",
-            project_name="ntp_warehouse",
-            install_dbt_deps=False,
-        ),
+    dbt = DbtBuildLocalOperator(
+        task_id="dbt_build",
+        doc_md="The whole dbt project for the month in one `dbt build` (seeds, staging, intermediate, marts, "
+        "rules, findings; every model followed by its tests, a relationship test after both its models). "
+        "A failing model or test skips only what depends on it, as dbt does; the task then fails. The log "
+        "ends with one line per model and test, slowest first, also kept as XCom `dbt_results` and in "
+        "`$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json`.",
+        project_dir=str(DBT_DIR),
         profile_config=ProfileConfig(
             profile_name="ntp", target_name="warehouse", profiles_yml_filepath=DBT_DIR / "profiles.yml"
         ),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            # A test with several parents (relationships) runs as its own task once all its parents are
-            # built; inside a parent's `dbt build` it would query a model not built yet.
-            should_detach_multiple_parents_tests=True,
-            emit_datasets=False,
-        ),
-        execution_config=ExecutionConfig(
-            invocation_mode=InvocationMode.DBT_RUNNER,
-            # A relationship test runs with the later of its two models, never before both exist.
-            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
-        ),
-        operator_args={
-            "install_deps": False,
-            "pool": WAREHOUSE_POOL,
-            # Incremental models rebuild only this month (and the months whose files this run loaded).
-            "vars": {"period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
-            # Cosmos reads results from dbt's return value; writing manifest/run_results JSON on every
-            # per-model invocation costs about a second a task for nothing.
-            "dbt_cmd_flags": ["--no-write-json"],
-        },
-        default_args={"retries": 0},
+        manifest_filepath=str(DBT_DIR / "target" / "manifest.json"),
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        emit_datasets=False,
+        # Incremental models rebuild only this month (and the months whose files this run loaded).
+        vars={"period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
+        # One dbt invocation per month, not one per model: dbt's start-up (project load, adapter, hooks)
+        # was most of the month's cost. Per-model results: see doc_md above.
+        callback="ntp.dbt_results.record",
+        pool=WAREHOUSE_POOL,
+        retries=0,
     )
 
     period = resolve_period()

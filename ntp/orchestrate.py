@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ntp import warehouse
+from ntp.dbt_results import results_path
 from ntp.periods import parse_period
 from ntp.settings import PROJECT_ROOT, WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS, Settings, load
 
@@ -208,6 +209,11 @@ def _print_summary(label: str, url: str, settings: Settings) -> None:
             ).fetchall()
     print("  files:    " + (", ".join(f"{n} {s}" for s, n in files) or "none"))
     print("  findings: " + (", ".join(f"{n} {sev} {st}" for sev, st, n in findings) or "none"))
+    dbt = results_path(label)
+    if dbt.exists():
+        nodes = json.loads(dbt.read_text(encoding="utf-8"))["nodes"]
+        slowest = ", ".join(f"{n['name']} {n['seconds']:.1f} s" for n in nodes[:3])
+        print(f"  dbt:      {len(nodes)} nodes (models, tests, hooks); slowest: {slowest} (all: {dbt})")
     print(f"  alert:    {settings.reports_dir / label / 'alert.html'}")
 
 

@@ -48,8 +48,8 @@ def test_dagbag_has_no_import_errors(data_dir: Path, warehouse_url: str) -> None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
     assert "ntp_monthly" in result["dags"]
-    # Cosmos rendered one task per dbt model, the findings mart among them.
-    assert "dbt.fct_findings_model_build" in result["tasks"]
+    # The dbt project runs as one `dbt build` task (its per-node results are checked after a real run).
+    assert "dbt_build" in result["tasks"]
     assert {"discover_files", "ingest_file", "build_alert"} <= set(result["tasks"])
     # Warehouse-heavy tasks share the pool that bounds them across executors and workers (ephemeral models
     # are empty tasks, which do no work).
@@ -138,6 +138,20 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(
     assert finding["status"] == "new" and finding["severity"] == "error"
     # Every other reconciled line matches: the planted one is the only allocation mismatch.
     assert len(a01) == 1
+
+    # One `dbt build` ran every model, seed, data test and unit test the project defines (dbt's own
+    # manifest is the list), and every one of them passed; the per-node results are kept for operators.
+    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    expected = {
+        uid
+        for uid, node in {**manifest["nodes"], **manifest.get("unit_tests", {})}.items()
+        if node["resource_type"] in ("model", "seed", "test", "unit_test")
+        and node.get("config", {}).get("materialized") != "ephemeral"
+    }
+    results = json.loads((data_dir / "logs" / "dbt" / "2024-03.json").read_text(encoding="utf-8"))
+    executed = {n["unique_id"]: n["status"] for n in results["nodes"]}
+    assert expected <= set(executed), sorted(expected - set(executed))
+    assert {uid: executed[uid] for uid in expected if executed[uid] not in ("success", "pass")} == {}
 
     alert = data_dir / "reports" / "2024-03" / "alert.html"
     assert alert.exists() and "NTP-A01" in alert.read_text(encoding="utf-8")

@@ -35,7 +35,8 @@ for dag_id, dag in bag.dags.items():
         "tasks": {t.task_id: {"doc": bool(t.doc_md or t.doc), "owner": t.owner,
                               "on_failure": bool(t.on_failure_callback), "retries": t.retries,
                               "group": t.task_group.group_id if t.task_group else None,
-                              "mapped": "MappedOperator" in type(t).__name__}
+                              "mapped": "MappedOperator" in type(t).__name__,
+                              "upstream": sorted(t.upstream_task_ids), "downstream": sorted(t.downstream_task_ids)}
                   for t in dag.tasks},
     }
 print(json.dumps(out))
@@ -75,17 +76,16 @@ def test_monthly_dag_shape_docs_and_callbacks(dagbag: dict) -> None:
     tasks = dag["tasks"]
     assert set(tasks) >= STABLE_TASKS
     assert tasks["ingest_file"]["mapped"], "one mapped task per delivered file"
-    dbt_tasks = {k: v for k, v in tasks.items() if v["group"] == "dbt"}
-    assert "dbt.fct_findings_model_build" in dbt_tasks
-    # Multi-parent (relationships) tests run as their own tasks after all their parents.
-    assert any(k.endswith("_test") and "relationships" in k for k in dbt_tasks)
+    # The whole dbt project is one `dbt build` task, after the GX validation and before the alert.
+    assert tasks["dbt_build"]["upstream"] == ["validate_batches"]
+    assert tasks["dbt_build"]["downstream"] == ["build_alert"]
+    assert tasks["dbt_build"]["retries"] == 0
     assert dag["doc_md"] and {"ntp", "monthly"} <= set(dag["tags"])
     assert dag["timetable"] == "MonthlyReportTimetable" and dag["max_active_runs"] == 1
     for task_id, t in tasks.items():
         assert t["owner"] == "ntp-data-engineering", task_id
         assert t["on_failure"], f"{task_id} has no failure callback (pipeline alert)"
-        if t["group"] != "dbt":
-            assert t["doc"], f"{task_id} has no doc"
+        assert t["doc"], f"{task_id} has no doc"
 
 
 def test_inbox_watch_dag(dagbag: dict) -> None:
@@ -191,4 +191,5 @@ def test_parse_makes_no_database_or_dbt_call() -> None:
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["db_calls"] == 0 and result["dbt_calls"] == 0
     assert result["import_errors"] == {}
-    assert result["tasks"]["dags/ntp_monthly.py"] > 20
+    # The whole DAG was built while parsing: the stable tasks and the one dbt task.
+    assert result["tasks"]["dags/ntp_monthly.py"] == len(STABLE_TASKS) + 1

@@ -1,0 +1,326 @@
+"""P3 and P5 on the real pipeline: generated months through ingestion and the DAG (`ntp run`), N in a row.
+
+    python bench/bench_pipeline.py [--months 3] [--scale national] [--small-provinces 01,11,12,14]
+                                   [--quick | --full] [--skip-direct] [--skip-small]
+
+In one run, on this machine, in this order:
+
+1. **speed reference** — raw `COPY` of 1 M Treasury lines into an unindexed all-text table (rows/s), the
+   physical limit every absolute time here should be read against (targets.md);
+2. the generator writes N consecutive months from 2024-01 for all 63 provinces (one national Treasury
+   extract a month) and one small month (2024-01, `--small-provinces`);
+3. **backfill** — a fresh data directory (new embedded PostgreSQL, new Airflow metadata, both started
+   before the clock), then `ntp run` month after month: per month the command's wall time, the DAG's
+   stages from the task log and every dbt node's time (`$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json`);
+4. **direct** — right after month 1 (so that both see the same load), the same month's work in one process: a
+   fresh warehouse, the ingestion library on the month's files (`ingest_files`, 2 workers), then one
+   `dbt build --vars '{period: …}'` (P5's baseline);
+5. **small** — then the small month through `ntp run` in a fresh data directory; months 2 … N follow.
+
+Figures: P5 = `ntp run` of month 1 / direct month 1 (target ≤ 2); small month / national month 1
+(≤ 0.3); P3 growth = month N / month 1, for the whole month (≤ 1.2) and per model (≤ 1.5; models under
+`--min-model-s` at month 1 are listed but not judged: their ratio is noise). --quick: 2 months at 3 lines
+per key (≈ 0.1× national); default: 3 national months; --full: 12 national months.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_e2e_month import split  # noqa: E402
+from bench_ingest_treasury import HEADER, write_extract  # noqa: E402
+from benchlib import add_common_args, emit, median, target  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+NTP = str(VENV_BIN / "ntp")
+
+
+def months_from(first: date, n: int) -> list[date]:
+    out, y, m = [], first.year, first.month
+    for _ in range(n):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def private_env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "AIRFLOW_")) and k != "WAREHOUSE_URL"}
+    env["NTP_DATA_DIR"] = str(data)
+    return env
+
+
+def prepare(data: Path) -> None:
+    """Start the embedded warehouse and migrate Airflow's metadata: one-time costs, outside the clock."""
+    code = (
+        "from ntp import warehouse, orchestrate\n"
+        "from ntp.settings import load\n"
+        "s = load(); url = warehouse.url(s); warehouse.bootstrap(url)\n"
+        "env = orchestrate.airflow_env(s, url)\n"
+        "orchestrate.ensure_airflow_db(env); orchestrate.ensure_dbt_manifest(env)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=private_env(data), cwd=ROOT, check=True, capture_output=True)
+
+
+def stop(data: Path) -> None:
+    subprocess.run([NTP, "warehouse", "down"], env=private_env(data), cwd=ROOT, capture_output=True)
+
+
+def raw_copy_rows_per_s(data: Path, work: Path, lines: int = 1_000_000, runs: int = 3) -> float:
+    """The machine's speed reference: raw COPY of `lines` Treasury lines into an unindexed all-text table."""
+    import psycopg
+
+    from ntp.warehouse import EmbeddedServer
+
+    csv = work / "reference.csv"
+    write_extract(csv, lines)
+    times = []
+    with psycopg.connect(EmbeddedServer(data / "warehouse").url()) as conn:
+        conn.execute(f"create table public.bench_copy ({', '.join(c + ' text' for c in HEADER.split(','))})")
+        conn.commit()
+        for _ in range(runs):
+            conn.execute("truncate public.bench_copy")
+            conn.commit()
+            t = time.perf_counter()
+            with (
+                conn.cursor() as cur,
+                cur.copy("copy public.bench_copy from stdin (format csv, header true)") as cp,
+                open(csv, "rb") as f,
+            ):
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    cp.write(chunk)
+            conn.commit()
+            times.append(time.perf_counter() - t)
+    csv.unlink()
+    return lines / median(times)
+
+
+def model_seconds(nodes: list[dict]) -> dict[str, float]:
+    return {n["name"]: n["seconds"] for n in nodes if n["resource_type"] in ("model", "seed")}
+
+
+def ntp_run(data: Path, inbox: Path, month: str) -> dict:
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [NTP, "run", "--period", month, "--inbox", str(inbox)],
+        env=private_env(data),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"ntp run {month} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    res = {"month": month, "wall_s": round(wall, 1), "load_1m": round(os.getloadavg()[0], 1)}
+    res.update(split(data / "logs" / f"ntp_monthly-{month}.log"))
+    m = re.search(r"files:\s+(\d+) loaded", proc.stdout)
+    res["files_loaded"] = int(m.group(1)) if m else None
+    results = data / "logs" / "dbt" / f"{month}.json"
+    res["models_s"] = model_seconds(json.loads(results.read_text())["nodes"]) if results.exists() else {}
+    return res
+
+
+def direct(data: Path, inbox: Path, month: date) -> dict:
+    """Ingestion library on the month's files, then one `dbt build` of the month, in one process tree."""
+    code = f"""
+import json, subprocess, sys, time
+from datetime import date
+from pathlib import Path
+from ingestion.inbox import files_for_period
+from ingestion.load import ingest_files
+from ntp import orchestrate, warehouse
+from ntp.dbt_results import summarise
+from ntp.settings import load
+s = load(); url = warehouse.url(s); env = orchestrate.airflow_env(s, url)
+period = date({month.year}, {month.month}, 1)
+t0 = time.perf_counter()
+files = files_for_period(Path({str(inbox)!r}), period, url)
+results = ingest_files(files, warehouse_url=url, run_period=period, workers=2)
+t1 = time.perf_counter()
+target = s.data_dir / "dbt-target"
+proc = subprocess.run([str(orchestrate.VENV_BIN / "dbt"), "build", "--project-dir", str(orchestrate.DBT_DIR),
+    "--target-path", str(target), "--log-path", str(s.data_dir / "dbt-logs"),
+    "--vars", json.dumps({{"period": period.strftime("%Y-%m")}})], env=env, capture_output=True, text=True)
+t2 = time.perf_counter()
+if proc.returncode != 0:
+    sys.exit(proc.stdout[-3000:])
+nodes = summarise(json.loads((target / "run_results.json").read_text()))
+print(json.dumps({{"files": len(files), "loaded": sum(r.status == "loaded" for r in results),
+    "ingest_s": round(t1 - t0, 1), "dbt_s": round(t2 - t1, 1), "wall_s": round(t2 - t0, 1),
+    "models_s": {{n["name"]: n["seconds"] for n in nodes if n["resource_type"] in ("model", "seed")}}}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], env=private_env(data), cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"direct run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def growth(first: dict[str, float], last: dict[str, float], min_s: float) -> list[dict]:
+    rows = []
+    for name, s1 in first.items():
+        sn = last.get(name)
+        if sn is None:
+            continue
+        rows.append(
+            {
+                "model": name,
+                "month1_s": s1,
+                "monthN_s": sn,
+                "ratio": round(sn / s1, 2) if s1 > 0 else None,
+                "judged": s1 >= min_s,
+            }
+        )
+    rows.sort(key=lambda r: r["monthN_s"], reverse=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--months", type=int, default=None, help="consecutive months from 2024-01 (3; quick 2; full 12)")
+    ap.add_argument("--scale", default=None, help="`national` or Treasury lines per key (quick: 3)")
+    ap.add_argument("--small-provinces", default="01,11,12,14", help="provinces of the small month")
+    ap.add_argument("--min-model-s", type=float, default=0.5, help="judge per-model growth from this time at month 1")
+    ap.add_argument("--skip-direct", action="store_true")
+    ap.add_argument("--skip-small", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the generated files and data directories")
+    add_common_args(ap, runs=1)
+    args = ap.parse_args()
+    n_months = args.months or (2 if args.quick else 12 if args.full else 3)
+    scale = args.scale or ("3" if args.quick else "national")
+    gen_scale: str | int = scale if scale == "national" else int(scale)
+    from generator import generate
+
+    work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    try:
+        ref_dir = work / "reference"
+        prepare(ref_dir)
+        copy_rps = raw_copy_rows_per_s(ref_dir, work)
+        stop(ref_dir)
+        print(f"speed reference: raw COPY {copy_rps:,.0f} rows/s", flush=True)
+
+        months = months_from(date(2024, 1, 1), n_months)
+        nat, small = work / "national", work / "small"
+        t = time.perf_counter()
+        generate(nat, months, provinces="all", scale=gen_scale, treasury="national")
+        generate(small, months[:1], provinces=args.small_provinces.split(","), scale=gen_scale, treasury="national")
+        for inbox in (nat, small):  # the generator's answer keys are not deliveries
+            for name in ("expected_totals.csv", "ground_truth.csv"):
+                (inbox / name).unlink(missing_ok=True)
+        print(f"generated {n_months} month(s) + a small month in {time.perf_counter() - t:.0f} s", flush=True)
+
+        backfill_dir = work / "backfill"
+        prepare(backfill_dir)
+        per_month = []
+        direct_res = small_res = None
+        for i, m in enumerate(months):
+            res = ntp_run(backfill_dir, nat, m.strftime("%Y-%m"))
+            print(json.dumps({k: v for k, v in res.items() if k != "models_s"}), flush=True)
+            per_month.append(res)
+            if i == 0 and not args.skip_direct:
+                # right after month 1 through the DAG, so that both see the same machine load
+                direct_dir = work / "direct"
+                prepare(direct_dir)
+                direct_res = direct(direct_dir, nat, months[0])
+                print(json.dumps({k: v for k, v in direct_res.items() if k != "models_s"}), flush=True)
+                stop(direct_dir)
+            if i == 0 and not args.skip_small:
+                small_dir = work / "small-run"
+                prepare(small_dir)
+                small_res = ntp_run(small_dir, small, months[0].strftime("%Y-%m"))
+                print(json.dumps({k: v for k, v in small_res.items() if k != "models_s"}), flush=True)
+                stop(small_dir)
+        stop(backfill_dir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    first, last = per_month[0], per_month[-1]
+    targets = []
+    month_growth = round(last["wall_s"] / first["wall_s"], 2)
+    models = growth(first["models_s"], last["models_s"], args.min_model_s)
+    judged = [r for r in models if r["judged"] and r["ratio"] is not None]
+    worst = max(judged, key=lambda r: r["ratio"]) if judged else None
+    if n_months > 1:
+        targets.append(
+            target("P3", f"month {n_months} / month 1, ntp run wall", month_growth, "<= 1.2", month_growth <= 1.2)
+        )
+        if worst:
+            targets.append(
+                target(
+                    "P3",
+                    f"worst model, month {n_months} / month 1 ({worst['model']})",
+                    worst["ratio"],
+                    "<= 1.5",
+                    worst["ratio"] <= 1.5,
+                )
+            )
+    p5 = round(first["wall_s"] / direct_res["wall_s"], 2) if direct_res else None
+    if p5 is not None:
+        targets.append(target("P5", "ntp run / direct (month 1)", p5, "<= 2", p5 <= 2))
+    small_ratio = round(small_res["wall_s"] / first["wall_s"], 2) if small_res else None
+    if small_ratio is not None:
+        targets.append(target("P5", "small month / national month", small_ratio, "<= 0.3", small_ratio <= 0.3))
+
+    rows = [
+        (
+            r["month"],
+            r["wall_s"],
+            r.get("dag_wall_s"),
+            r.get("ingestion_s"),
+            r.get("gx_s"),
+            r.get("dbt_s"),
+            r.get("load_1m"),
+        )
+        for r in per_month
+    ]
+    if direct_res:
+        rows.append(("direct (month 1)", direct_res["wall_s"], "", direct_res["ingest_s"], "", direct_res["dbt_s"], ""))
+    if small_res:
+        rows.append(
+            (
+                f"small month ({args.small_provinces})",
+                small_res["wall_s"],
+                small_res.get("dag_wall_s"),
+                small_res.get("ingestion_s"),
+                small_res.get("gx_s"),
+                small_res.get("dbt_s"),
+                small_res.get("load_1m"),
+            )
+        )
+    print("\nPer model, largest at the last month first (seconds):")
+    print(f"| model | month 1 | month {n_months} | ratio |")
+    print("|---|---|---|---|")
+    for r in models[:15]:
+        flag = "" if r["judged"] else " (not judged)"
+        print(f"| {r['model']} | {r['month1_s']} | {r['monthN_s']} | {r['ratio']}{flag} |")
+    emit(
+        "pipeline",
+        args,
+        targets,
+        rows,
+        ("month", "ntp run wall s", "DAG wall s", "ingestion s", "GX s", "dbt s", "load 1 min"),
+        scale=scale,
+        months=n_months,
+        speed_reference={"raw_copy_rows_per_s": round(copy_rps)},
+        per_month=per_month,
+        direct=direct_res,
+        small=small_res,
+        model_growth=models,
+    )
+
+
+if __name__ == "__main__":
+    main()
