@@ -16,7 +16,8 @@ from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtBuildLocalOperator
 from ntp_timetables import MonthlyReportTimetable  # plugins/: a custom timetable must be a registered plugin
 
-from ntp.settings import WAREHOUSE_POOL  # the pool bounding warehouse-heavy tasks (loads, dbt models)
+# The pool bounding warehouse-heavy tasks (loads, dbt): a constant of the base layer, which is light to import.
+from ntp.settings import WAREHOUSE_POOL  # noqa: TID253
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt_project"

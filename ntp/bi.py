@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psycopg
 import requests
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from ntp import warehouse
 from ntp.bi_bundle import DATABASE_FILE, Content, superset_uri
@@ -109,7 +109,7 @@ def bi_password(settings: Settings) -> str:
 def bi_url(warehouse_url: str, password: str | None = None) -> str:
     """The BI role's connection (libpq conninfo): the warehouse's host, port and database, user ntp_bi, and
     its password only if given (never the pipeline's)."""
-    parts = conninfo_to_dict(warehouse_url)
+    parts = warehouse.conninfo_parts(warehouse_url)
     parts.pop("password", None)
     parts["user"] = BI_ROLE
     if password:
@@ -282,16 +282,18 @@ class Client:
 
 def import_content(client: Client, warehouse_url: str, password: str, content: Content | None = None) -> None:
     """Import every dataset, chart and dashboard of bi/, connected to the warehouse as ntp_bi."""
-    parts = conninfo_to_dict(warehouse_url)
+    parts = warehouse.conninfo_parts(warehouse_url)
     database = str(parts.get("dbname") or warehouse.DATABASE)
     uri = superset_uri(str(parts.get("host") or "127.0.0.1"), int(parts.get("port") or 5432), database, BI_ROLE)
     content = content or Content()
-    defaults = {}
+    defaults: dict[str, str] = {}
     try:
         with psycopg.connect(bi_url(warehouse_url, password), connect_timeout=10) as conn:
             for spec in content.dashboard_specs:
                 for f in spec.get("filters", []):
-                    defaults[f["key"]] = conn.execute(content.filter_default_sql(f)).fetchone()[0]
+                    row = conn.execute(content.filter_default_sql(f)).fetchone()
+                    if row and row[0] is not None:
+                        defaults[f["key"]] = str(row[0])
     except psycopg.Error as err:  # marts not built yet (a fresh deployment): filters start empty
         print(f"· dashboard filters without a default value ({type(err).__name__})", flush=True)
     client.import_bundle(content.bundle(uri, defaults), password)
@@ -328,7 +330,8 @@ def prepare(settings: Settings) -> tuple[str, str, Path, dict[str, str], Paths]:
     (warehouse URL, BI password, Superset's bin folder, its environment, its paths)."""
     url = warehouse.url(settings)
     with warehouse.connect(url) as conn:
-        if not conn.execute("select to_regclass('marts.mart_disbursement_national')").fetchone()[0]:
+        built = conn.execute("select to_regclass('marts.mart_disbursement_national')").fetchone()
+        if not (built and built[0]):
             raise BIError("the marts are not built yet: run `make demo` (or `ntp run --period …`) first")
     password = bi_password(settings)
     paths = Paths.of(settings)

@@ -196,7 +196,7 @@ class Content:
                     for k, m in zip(spec.get("metrics", []), metrics, strict=True)
                 },
             )
-            orderby = [[sort_metric, sort.get("ascending", False)]] if sort_metric else [[metrics[0], False]]
+            orderby = [[sort_metric, (sort or {}).get("ascending", False)]] if sort_metric else [[metrics[0], False]]
             query.update(columns=groupby, metrics=metrics, orderby=orderby)
         elif viz == "raw_table":
             columns = [_localise(c, lang) for c in spec["columns"]]

@@ -80,9 +80,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def conninfo_parts(target: str) -> dict[str, str]:
+    """A URL or conninfo as libpq's keywords, every value as text (the absent ones left out)."""
+    return {k: str(v) for k, v in conninfo_to_dict(target).items() if v is not None}
+
+
 def redact(warehouse_url: str) -> str:
     """The connection target without its password, for messages and for the user to read."""
-    parts = conninfo_to_dict(warehouse_url)
+    parts = conninfo_parts(warehouse_url)
     parts.pop("password", None)
     user = quote(parts.pop("user", ""), safe="")
     host = parts.pop("host", "")
@@ -268,7 +273,7 @@ def init_from_cli(settings: Settings, admin_url: str | None) -> int:
         return 0
     if not admin_url:
         raise WarehouseError("`ntp warehouse init` on an external server needs --admin-url (a role with CREATEROLE)")
-    admin = conninfo_to_dict(admin_url)
+    admin = conninfo_parts(admin_url)
     if not admin.get("password") and os.environ.get("NTP_ADMIN_PASSWORD"):
         admin["password"] = os.environ["NTP_ADMIN_PASSWORD"]
     init(make_conninfo(**admin), settings.warehouse_url, bi_password=bi_password)
@@ -280,10 +285,10 @@ def init_from_cli(settings: Settings, admin_url: str | None) -> int:
 
 def libpq_env(warehouse_url: str) -> dict[str, str]:
     """The PG* variables dbt's profile and other libpq clients read, derived from one URL or conninfo."""
-    parts = conninfo_to_dict(warehouse_url)
+    parts = conninfo_parts(warehouse_url)
     env = {
         "PGHOST": parts.get("host") or "127.0.0.1",
-        "PGPORT": str(parts.get("port") or 5432),
+        "PGPORT": parts.get("port") or "5432",
         "PGUSER": parts.get("user") or PIPELINE_ROLE,
         "PGDATABASE": parts.get("dbname") or DATABASE,
     }
@@ -315,7 +320,7 @@ def init(admin_url: str, pipeline_url: str, *, bi_password: str | None = None) -
     CREATEDB) owning the warehouse database and its schemas, and the BI role `ntp_bi` (LOGIN only with a
     password). Run by `ntp warehouse init --admin-url …` and by the embedded server at start; never by a DAG.
     """
-    target = conninfo_to_dict(pipeline_url)
+    target = conninfo_parts(pipeline_url)
     role, password = target.get("user") or PIPELINE_ROLE, target.get("password")
     database = target.get("dbname") or DATABASE
     with connect(admin_url, autocommit=True) as admin:

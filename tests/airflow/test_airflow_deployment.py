@@ -74,7 +74,8 @@ def config() -> dict:
 
 def test_compose_config_is_valid_with_the_example_env(config: dict) -> None:
     services = set(config["services"])
-    assert AIRFLOW_SERVICES | {"warehouse", "warehouse-init", "airflow-db", "mailpit", "superset", "superset-init"} <= services
+    expected = {"warehouse", "warehouse-init", "airflow-db", "mailpit", "superset", "superset-init"}
+    assert AIRFLOW_SERVICES | expected <= services
     # The Celery services only come with their profile.
     for name in ("redis", "airflow-worker", "flower"):
         assert config["services"][name]["profiles"] == ["celery"], name
