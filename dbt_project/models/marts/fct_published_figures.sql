@@ -89,35 +89,51 @@ open_findings as (
         and findings.component_key is not null
 ),
 
--- Province responses to findings (giải trình) are not stored in this warehouse yet: until a table of
--- responses keyed by finding_key exists, this CTE yields no rows and no key is `explained`.
-explained_findings as (
-    select null::text as finding_key
-    where false
-),
-
 -- What the open findings say about each key. A rule flags the figure it doubts: `measure` names it, and
 -- `subject` the source (treasury… = the Treasury's figure, anything else the province's).
 key_findings as (
     select
         open_findings.period, open_findings.province_code, open_findings.component_key,
         open_findings.fund_source, open_findings.capital_type, open_findings.plan_block,
-        bool_or(makes_figure_suspect and subject not like 'treasury%' and measure = 'plan_assigned')
+        bool_or(
+            open_findings.makes_figure_suspect
+            and open_findings.subject not like 'treasury%'
+            and open_findings.measure = 'plan_assigned'
+        )
             as province_plan_suspect,
-        bool_or(makes_figure_suspect and subject not like 'treasury%' and measure = 'allocated')
+        bool_or(
+            open_findings.makes_figure_suspect
+            and open_findings.subject not like 'treasury%'
+            and open_findings.measure = 'allocated'
+        )
             as province_allocated_suspect,
-        bool_or(makes_figure_suspect and subject not like 'treasury%' and measure = 'disbursed_cumulative')
+        bool_or(
+            open_findings.makes_figure_suspect
+            and open_findings.subject not like 'treasury%'
+            and open_findings.measure = 'disbursed_cumulative'
+        )
             as province_disbursed_suspect,
-        bool_or(makes_figure_suspect and subject like 'treasury%' and measure = 'allocated')
+        bool_or(
+            open_findings.makes_figure_suspect
+            and open_findings.subject like 'treasury%'
+            and open_findings.measure = 'allocated'
+        )
             as treasury_allocated_suspect,
-        bool_or(makes_figure_suspect and subject like 'treasury%' and measure = 'disbursed_cumulative')
+        bool_or(
+            open_findings.makes_figure_suspect
+            and open_findings.subject like 'treasury%'
+            and open_findings.measure = 'disbursed_cumulative'
+        )
             as treasury_disbursed_suspect,
-        bool_or(makes_figure_suspect) as is_suspect,
-        bool_or(not makes_figure_suspect and (severity = 'error' or category = 'reconciliation')) as is_disputed,
-        bool_or(explained_findings.finding_key is not null) as is_explained,
+        bool_or(open_findings.makes_figure_suspect) as is_suspect,
+        bool_or(
+            not open_findings.makes_figure_suspect
+            and (open_findings.severity = 'error' or open_findings.category = 'reconciliation')
+        ) as is_disputed,
+        -- an open finding the province answered in a returned findings workbook (fct_findings: explained)
+        bool_or(open_findings.status = 'explained') as is_explained,
         string_agg(distinct open_findings.rule_id, ', ' order by open_findings.rule_id) as open_rules
     from open_findings
-    left join explained_findings using (finding_key)
     group by 1, 2, 3, 4, 5, 6
 ),
 
