@@ -75,7 +75,7 @@ def test_returned_workbook_explains_exactly_its_answers(built, warehouse_url, db
     archived = built.execute("select archive_path from audit.files where file_id = %s", (result.file_id,)).fetchone()[0]
     assert (data_dir / archived).read_bytes() == path.read_bytes()
 
-    dbt("run", "--select", "stg_audit__finding_responses", "fct_findings", "--full-refresh")
+    dbt("run", "--select", "stg_audit__finding_responses", "fct_findings", "fct_published_figures", "--full-refresh")
     after = _statuses(built)
     explained = {k for k, v in after.items() if v[0] == "explained"}
     assert explained == {first, second}
@@ -84,6 +84,20 @@ def test_returned_workbook_explains_exactly_its_answers(built, warehouse_url, db
     assert {k: v[0] for k, v in after.items() if k not in explained} == {
         k: v[0] for k, v in before.items() if k not in explained
     }
+    # the published figures say so on exactly the keys of the two answered findings (their numbers unchanged)
+    key = "province_code, component_key, fund_source, capital_type, plan_block"
+    answered = set(
+        built.execute(
+            f"select {key} from marts.fct_findings where period = '2024-05-01' and finding_key = any(%s)",
+            ([first, second],),
+        ).fetchall()
+    )
+    flagged = set(
+        built.execute(
+            f"select {key} from marts.fct_published_figures where period = '2024-05-01' and is_explained"
+        ).fetchall()
+    )
+    assert answered and flagged == answered
 
     # the next alert lists them under "explained by the province", with the text (escaped)
     from alerts.digest import build
