@@ -3,7 +3,7 @@
 One module-scoped scenario on a private NTP_DATA_DIR and embedded PostgreSQL (the session warehouse is
 never touched), three DAG runs of report month 2024-02 shared by every test here:
 
-* run A — two provinces' real reports, the generator's `--broken` corpus (25 files) and 14 more bad inputs
+* run A — two provinces' real reports, the generator's `--broken` corpus (27 files) and 14 more bad inputs
   written by `support.EXTRA_CASES`: R1;
 * run B — the same inbox again, plus an identical copy of one extract under another name: R2;
 * run C — a corrected workbook for the month arrives (the generator's `_thay_the` re-delivery): R4.
@@ -52,6 +52,8 @@ GENERATOR_CASES = (
     "BC_NTP_11_khong_phai_excel_202402.xlsx",
     "BC_NTP_11_html_202402.xls",
     "BC_NTP_11_bom_nen_202402.xlsx",
+    "BC_NTP_11_o_xa_202402.xlsx",
+    "BC_NTP_11_khai_thieu_202402.xlsx",
     "BC_NTP_11_rong_202402.xlsx",
     "KBNN_11_rong_202402.csv",
     "BC_NTP_11_thieu_cot_202402.xlsx",
