@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+from ingestion.archive import open_regular
 from ingestion.errors import RejectedFile
 from ingestion.sheetxml import SheetFacts, SheetScan, worksheet_names
 
@@ -21,8 +22,8 @@ _CHUNK = 1 << 16
 
 
 def sniff(path: Path) -> str:
-    """`xlsx`, `csv` or `unknown` from the first bytes (never from the name)."""
-    with open(path, "rb") as f:
+    """`xlsx`, `csv` or `unknown` from the first bytes (never from the name; never through a link)."""
+    with open_regular(path) as f:
         head = f.read(4096)
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
