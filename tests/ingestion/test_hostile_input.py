@@ -112,3 +112,31 @@ def test_prefixed_sheet_xml_reads_hidden_rows_and_formulas(corpus: dict[str, Pat
         12,
         "D",
     )
+
+
+def test_csv_above_the_size_bound_is_refused_before_reading(tmp_path: Path):
+    """A sparse file just over the bound (no disk used): refused from its size, the content never read."""
+    from ingestion.csvformat import MAX_CSV_BYTES, sniff_csv
+
+    path = tmp_path / "KBNN_11_202403.csv"
+    with open(path, "wb") as f:
+        f.write(b"ky_bao_cao,ma_tinh\n202403,11\n")
+        f.truncate(MAX_CSV_BYTES + 1)
+    with pytest.raises(RejectedFile) as err:
+        sniff_csv(path)
+    assert err.value.code == "too_large" and f"{MAX_CSV_BYTES + 1:,} bytes" in err.value.message
+    assert MAX_CSV_BYTES >= 5 * 45 * 1024 * 1024  # still well above a national extract
+
+
+def test_oversized_csv_is_quarantined_with_its_reason(ingest, tmp_path: Path, monkeypatch):
+    """Through the loader, with the bound lowered to a few kilobytes so the test file stays small."""
+    from ingest_samples import TREASURY_HEADER, treasury_rows, write_csv
+
+    import ingestion.csvformat as csvformat
+
+    monkeypatch.setattr(csvformat, "MAX_CSV_BYTES", 4096)
+    path = write_csv(tmp_path / "KBNN_11_202403.csv", TREASURY_HEADER, treasury_rows(n=200))
+    assert path.stat().st_size > 4096
+    res = ingest(path)
+    assert (res.status, res.error_code) == ("quarantined", "too_large")
+    assert "KBNN_11_202403.csv" in res.error_message and "4,096 limit" in res.error_message
