@@ -45,22 +45,6 @@ class Crash:
         return self.server.url(database)
 
 
-def _big_extract(path: Path, lines: int) -> None:
-    """A valid Treasury extract of one province (Sơn La, 14) with `lines` distinct lines."""
-    from ntp.reference import components
-
-    codes = sorted({c.treasury_code for c in components() if c.treasury_code})
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(support.TREASURY_HEADER + "\n")
-        for i in range(lines):
-            f.write(
-                f"202402,1411,14,{codes[i % len(codes)]},{'NSTW' if i % 2 else 'NSDP'},"
-                f"{'DTPT' if i % 3 else 'SN'},{2024 - i % 3},{1_000_000 + i},"
-                f"Ban Quản lý dự án số {i % 97},"
-                f"{1_000_000 + i * 7},{500_000 + i * 3},{i % 1000}\n"
-            )
-
-
 def _new_database(server, name: str) -> str:
     from ntp import warehouse
 
@@ -90,7 +74,7 @@ def crash(tmp_path_factory: pytest.TempPathFactory):
     inbox = base / "inbox"
     shutil.copytree(base / "gen" / "2024-02", inbox)
     big = inbox / "KBNN_14_202402.csv"
-    _big_extract(big, BIG_LINES)
+    support.big_extract(big, BIG_LINES)
     # The big extract sits in the middle of the month: files before it commit, files after it wait.
     small = sorted(p for p in inbox.iterdir() if p != big)
     files = [*small[:2], big, *small[2:]]
