@@ -124,3 +124,21 @@ def test_run_conf_inbox_is_confined_to_the_configured_root(tmp_path):
         with pytest.raises(InboxOutsideRoot, match="outside the configured inbox root"):
             confined_inbox(bad, root)
     assert os.path.isdir(outside)
+
+
+@pytest.mark.parametrize(
+    "dag_file, task", [("ntp_monthly.py", "discover_files"), ("ntp_inbox_watch.py", "pending_months")]
+)
+def test_both_dags_read_the_inbox_through_the_confinement(dag_file: str, task: str):
+    """The task that reads the run conf `inbox` passes it through confined_inbox before any listing."""
+    import ast
+
+    from ntp.settings import PROJECT_ROOT
+
+    tree = ast.parse((PROJECT_ROOT / "dags" / dag_file).read_text(encoding="utf-8"))
+    (fn,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == task]
+    calls = [n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    assert "confined_inbox" in calls
+    listing = {"files_for_period", "pending_months"} & set(calls)
+    assert listing and calls.index("confined_inbox") < min(calls.index(c) for c in listing)
+    assert "rglob" not in ast.dump(fn)  # no listing of its own
