@@ -22,8 +22,9 @@ DOC = f"""
 Runs every {WATCH_MINUTES} minutes (env `NTP_INBOX_WATCH_MINUTES`).
 
 1. **pending_months** — inbox files not yet in `audit.files` (by SHA-256; hashes cached by path, size
-   and mtime), their report month read from the content by the ingestion layer. A file whose month cannot
-   be read goes to the report month currently due, whose run quarantines it with a precise error.
+   and mtime), their report month read from the content: `ingestion.inbox.pending_months`, the same listing
+   as the monthly run (no symbolic links followed); the run conf `inbox` must lie under `NTP_INBOX_DIR`.
+   A file whose month cannot be read goes to the report month currently due, whose run quarantines it.
 2. **trigger_month** (mapped, one per month) — `TriggerDagRunOperator` → `ntp_monthly` with
    conf `{{"period": "YYYY-MM"}}`. The run id is derived from the month and the new files' hashes, so the
    same pending files never trigger the same month twice (`skip_when_already_exists`), while a further
@@ -50,64 +51,19 @@ backfills do (one run per month, its period explicit).
 def ntp_inbox_watch():
     @task
     def pending_months() -> list[dict]:
-        """One trigger request per report month with files not yet in audit.files."""
-        import hashlib
-        import json
-        from pathlib import Path
+        """One trigger request per report month with files not yet in audit.files (ingestion.inbox)."""
+        from datetime import date
 
-        from ingestion.archive import sha256_of
-        from ingestion.inbox import IGNORED, sniff_period
+        from ingestion.inbox import confined_inbox, pending_months, trigger_requests
         from ntp import warehouse
         from ntp.settings import load
 
         settings = load()
-        inbox = Path(get_current_context()["params"].get("inbox") or settings.inbox_dir)
-        files = sorted(p for p in inbox.rglob("*") if p.is_file() and not IGNORED.search(p.name))
-
-        cache_path = settings.data_dir / "inbox-watch-hashes.json"
-        try:
-            cache = json.loads(cache_path.read_text())
-        except (OSError, ValueError):
-            cache = {}
-        hashes: dict[Path, str] = {}
-        for path in files:
-            st = path.stat()
-            key = [st.st_size, st.st_mtime_ns]
-            hit = cache.get(str(path))
-            if hit and hit[:2] == key:
-                hashes[path] = hit[2]
-            else:
-                hashes[path] = sha256_of(path)
-                cache[str(path)] = [*key, hashes[path]]
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        cache_path.write_text(json.dumps({k: v for k, v in cache.items() if Path(k).exists()}))
-
-        url = warehouse.url()
-        with warehouse.connect(url) as conn:
-            known = {
-                r[0]
-                for r in conn.execute(
-                    "select sha256 from audit.files where sha256 = any(%s)", (sorted(set(hashes.values())),)
-                ).fetchall()
-            }
-        new = [p for p in files if hashes[p] not in known]
-
-        now = datetime.now()
-        due = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")  # the report month due now
-        months: dict[str, list[str]] = {}
-        for path in new:
-            _kind, period = sniff_period(path)
-            month = period.strftime("%Y-%m") if period else due
-            months.setdefault(month, []).append(hashes[path])
-            print(f"new file {path.name}: {month}" + ("" if period else " (month unreadable)"))
-        requests = []
-        for month, shas in sorted(months.items()):
-            digest = hashlib.sha256("".join(sorted(shas)).encode()).hexdigest()[:12]
-            requests.append(
-                {"conf": {"period": month, "inbox": str(inbox)}, "trigger_run_id": f"inbox__{month}__{digest}"}
-            )
-        print(f"{len(new)} new file(s) in {inbox}; months to (re)process: {', '.join(months) or 'none'}")
-        return requests
+        inbox = confined_inbox(get_current_context()["params"].get("inbox"), settings.inbox_dir)
+        cache = settings.data_dir / "inbox-watch-hashes.json"
+        months = pending_months(inbox, warehouse.url(), cache_path=cache, today=date.today())
+        print(f"months to (re)process from {inbox}: {', '.join(months) or 'none'}")
+        return trigger_requests(months, inbox)
 
     TriggerDagRunOperator.partial(
         task_id="trigger_month",

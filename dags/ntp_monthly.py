@@ -105,13 +105,13 @@ def ntp_monthly():
     @task
     def discover_files(period: str) -> list[str]:
         """The files of the inbox that belong to this month, by content."""
-        from ingestion.inbox import files_for_period
+        from ingestion.inbox import confined_inbox, files_for_period
         from ntp import warehouse
         from ntp.periods import parse_period
         from ntp.settings import load
 
-        inbox = get_current_context()["params"].get("inbox") or str(load().inbox_dir)
-        files = files_for_period(Path(inbox), parse_period(period), warehouse.url())
+        inbox = confined_inbox(get_current_context()["params"].get("inbox"), load().inbox_dir)
+        files = files_for_period(inbox, parse_period(period), warehouse.url())
         print(f"{len(files)} file(s) for {period} in {inbox}")
         return [str(f) for f in files]
 

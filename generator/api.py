@@ -206,9 +206,21 @@ def _write_revision(
     sh = first.sheets["DTPT"]
     v = sh.values()
     rows = [sh.layout.row_of(k) for k in sh.layout.leaves if v[sh.layout.row_of(k), 0, 2, 0] > 0]
+    wrong: dict[str, str] = {}
     if rows:
         r = rows[0]
-        sh.leaf_overrides[(r, 0, 2, 0)] = int(v[r, 0, 2, 0]) + max(50_000_000, int(v[r, 0, 2, 0]) // 20)
+        right = int(v[r, 0, 2, 0])
+        sh.leaf_overrides[(r, 0, 2, 0)] = right + max(50_000_000, right // 20)
+        wrong = {  # the one wrong figure of the first version: what the correction fixes
+            "capital_type": "DTPT",
+            "component_key": sh.layout.components[r].component_key,
+            "plan_block": "current",
+            "measure": "disbursed_cumulative",
+            "fund_source": "NSTW",
+            "province_value_vnd": str(sh.leaf_overrides[(r, 0, 2, 0)]),
+            "expected_vnd": str(right),
+            "delta_vnd": str(sh.leaf_overrides[(r, 0, 2, 0)] - right),
+        }
     path = out / rep.period.strftime("%Y-%m") / rep.file_name
     write_workbook(path, first, style)
     _mtime(path, datetime(rep.report_date.year, rep.report_date.month, rep.report_date.day, 8, 0))
@@ -234,6 +246,7 @@ def _write_revision(
         province_code=code,
         note=note,
         file=f"{nxt:%Y-%m}/{rep.file_name}",
+        **wrong,
     )
     result.ground_truth_extra.append(row)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import os
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ from ntp.reference import Province
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 BOMB_BYTES = 160 * 1024 * 1024  # uncompressed sheet XML; compresses to well under 1 MB
+UNDER_DECLARED_BYTES = 8 * 1024 * 1024  # the real size of a member whose headers declare a few KB
 
 
 def _fixed_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
@@ -66,6 +69,60 @@ def _zip_bomb(path: Path, template: Path) -> None:
                 for _ in range(BOMB_BYTES >> 20):
                     w.write(chunk)
                 w.write(tail.encode())
+
+
+def _sparse_bomb(path: Path, template: Path) -> None:
+    """A few kilobytes: the first sheet gets one more cell at XFD1048576 (and says so in its dimension), so a
+    reader that allocates the dense grid would need rows × columns ≈ 17 billion cells."""
+    with zipfile.ZipFile(template) as zf:
+        entries = [(i.filename, zf.read(i.filename)) for i in zf.infolist()]
+    out = []
+    for name, data in entries:
+        if name == "xl/worksheets/sheet1.xml":
+            text = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', data.decode("utf-8"))
+            text = text.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+            data = text.encode("utf-8")
+        out.append((name, data))
+    _fixed_zip(path, out)
+
+
+def _under_declared(path: Path, template: Path, real_bytes: int) -> None:
+    """The first sheet padded to `real_bytes` of XML whose local and central zip headers declare only its
+    first few kilobytes, with the CRC of those: a reader trusting the headers sees a small, valid member."""
+    with zipfile.ZipFile(template) as zf:
+        entries = [(i.filename, zf.read(i.filename)) for i in zf.infolist()]
+    member = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if name != member:
+                zf.writestr(info, data)
+                continue
+            head, _, tail = data.decode("utf-8").partition("<sheetData>")
+            prefix = (head + "<sheetData>").encode()
+            with zf.open(info, "w") as w:
+                w.write(prefix)
+                pad = real_bytes - len(prefix) - len(tail.encode())
+                chunk = b" " * (1 << 20)
+                while pad > 0:
+                    w.write(chunk[: min(pad, len(chunk))])
+                    pad -= len(chunk)
+                w.write(tail.encode())
+    declared = len(prefix) + 4096
+    crc = zlib.crc32((prefix + b" " * 4096)[:declared])
+    raw = bytearray(path.read_bytes())
+    pos = raw.find(b"PK\x01\x02")
+    while pos >= 0:
+        name_len = struct.unpack_from("<H", raw, pos + 28)[0]
+        if raw[pos + 46 : pos + 46 + name_len] == member.encode():
+            struct.pack_into("<I", raw, pos + 16, crc)
+            struct.pack_into("<I", raw, pos + 24, declared)
+            local = struct.unpack_from("<I", raw, pos + 42)[0]
+            struct.pack_into("<I", raw, local + 14, crc)
+            struct.pack_into("<I", raw, local + 22, declared)
+        pos = raw.find(b"PK\x01\x02", pos + 46)
+    path.write_bytes(bytes(raw))
 
 
 def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[str, str]]:
@@ -138,6 +195,22 @@ def write_broken(out: Path, months: list[date], seed: int, result) -> list[dict[
         "too_large",
         lambda p: _zip_bomb(p, good),
         f"zip bomb: sheet XML expands to {BOMB_BYTES >> 20} MiB",
+        sheet="Biểu 01a",
+    )
+    add(
+        f"BC_NTP_{code}_o_xa_{tag}.xlsx",
+        "too_large",
+        lambda p: _sparse_bomb(p, good),
+        "a few KB: cells in A1 and XFD1048576 (a dense grid of 17 billion cells)",
+        sheet="Biểu 01a",
+        row="1048576",
+        col="XFD",
+    )
+    add(
+        f"BC_NTP_{code}_khai_thieu_{tag}.xlsx",
+        "too_large",
+        lambda p: _under_declared(p, good, UNDER_DECLARED_BYTES),
+        f"zip headers declare the sheet XML a few KB; it inflates to {UNDER_DECLARED_BYTES >> 20} MiB",
         sheet="Biểu 01a",
     )
     add(f"BC_NTP_{code}_rong_{tag}.xlsx", "empty_file", lambda p: p.write_bytes(b""), "0-byte workbook")

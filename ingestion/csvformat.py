@@ -11,6 +11,8 @@ from pathlib import Path
 from ingestion.errors import RejectedFile
 from ingestion.text import fold
 
+#: The largest CSV accepted: a national Treasury extract is about 300,000 lines (~45 MB); ten of them.
+MAX_CSV_BYTES = 512 * 1024 * 1024
 HEAD_BYTES = 1 << 16
 TAIL_BYTES = 1 << 16
 BOM = codecs.BOM_UTF8
@@ -52,6 +54,12 @@ def sniff_csv(path: Path) -> CsvFormat:
     size = path.stat().st_size
     if size == 0:
         raise RejectedFile("empty_file", "the file is empty (0 bytes)")
+    if size > MAX_CSV_BYTES:
+        raise RejectedFile(
+            "too_large",
+            f"the CSV file is {size:,} bytes, above the {MAX_CSV_BYTES:,} limit (a national extract is ~45 MB); "
+            "split it by province or month",
+        )
     with open(path, "rb") as f:
         head = f.read(HEAD_BYTES)
         f.seek(max(0, size - TAIL_BYTES))

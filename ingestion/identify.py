@@ -26,11 +26,14 @@ def is_unsafe_name(name: str) -> bool:
     return bool(_UNSAFE.search(name)) or name.startswith(("-", "."))
 
 
-def identify(path: Path) -> str:
+def identify(path: Path, *, name: str | None = None) -> str:
     """The kind of file; raises RejectedFile when it is none of the four (a province's returned findings
-    workbook included; empty, binary, bad header)."""
-    if is_unsafe_name(path.name):
-        raise RejectedFile("unsafe_file_name", f"the file name {path.name!r} looks like a path; rename it")
+    workbook included; empty, binary, bad header).
+
+    `name` is the delivered name when `path` is a copy of it (its archive copy)."""
+    name = name or path.name
+    if is_unsafe_name(name):
+        raise RejectedFile("unsafe_file_name", f"the file name {name!r} looks like a path; rename it")
     container = sniff(path)
     if container == "xlsx" and is_response_workbook(path):
         return RESPONSE
@@ -38,10 +41,11 @@ def identify(path: Path) -> str:
         return WORKBOOK
     if container == "empty":
         raise RejectedFile("empty_file", "the file is empty (0 bytes)")
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+    suffix = Path(name).suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
         raise RejectedFile("not_a_workbook", "named as a workbook but not an .xlsx file")
     if container == "unknown":
-        code = "not_a_csv" if path.suffix.lower() in (".csv", ".txt") else "not_a_workbook"
+        code = "not_a_csv" if suffix in (".csv", ".txt") else "not_a_workbook"
         raise RejectedFile(code, "binary content: neither an .xlsx workbook nor a CSV text file")
     fmt = sniff_csv(path)
     kind = kind_of_header(fmt.header)

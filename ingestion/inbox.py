@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from ingestion.archive import sha256_of
+from ingestion.archive import empty_file_key, sha256_of
 from ingestion.container import check_workbook, sniff
 from ingestion.csvformat import _decode, sniff_csv
 from ingestion.csvload import kind_of_header
@@ -114,6 +116,81 @@ def _inbox_files(inbox: Path) -> list[Path]:
     return sorted(out)
 
 
+class InboxOutsideRoot(ValueError):
+    """A run asked for an inbox folder outside the configured inbox root."""
+
+
+def confined_inbox(requested: str | os.PathLike | None, root: Path) -> Path:
+    """The inbox a run reads: the configured root (`NTP_INBOX_DIR`), or `requested` (a run's conf), which
+    must resolve — links followed — to the root or a folder under it; anything else is refused."""
+    top = Path(root).resolve()
+    if requested is None or str(requested) == "":
+        return top
+    asked = Path(requested)
+    resolved = (asked if asked.is_absolute() else top / asked).resolve()
+    if resolved != top and not resolved.is_relative_to(top):
+        raise InboxOutsideRoot(
+            f"inbox {str(requested)!r} resolves to {resolved}, outside the configured inbox root {top} "
+            "(NTP_INBOX_DIR): refused"
+        )
+    return resolved
+
+
+def _hashes(paths: list[Path], cache: dict | None = None) -> dict[Path, str]:
+    """SHA-256 (or the empty-file key) per path, never through a link; a path that is no longer a regular
+    file is left out. `cache` maps str(path) to [size, mtime_ns, sha] and is updated in place."""
+    out: dict[Path, str] = {}
+    for path in paths:
+        try:
+            st = path.stat(follow_symlinks=False)
+            key = [st.st_size, st.st_mtime_ns]
+            hit = cache.get(str(path)) if cache is not None else None
+            if hit and hit[:2] == key:
+                out[path] = hit[2]
+                continue
+            out[path] = sha256_of(path) if st.st_size else empty_file_key(path.name)
+        except OSError:
+            continue  # gone, or swapped for a link or a folder since it was listed
+        if cache is not None:
+            cache[str(path)] = [*key, out[path]]
+    return out
+
+
+def pending_months(inbox: Path, warehouse_url: str, *, cache_path: Path | None = None, today: date) -> dict:
+    """The report months with inbox files not yet in audit.files: {month: [sha256, …]}. The listing,
+    the link refusal and the "already known" rule are the ones the monthly run uses; a file whose month
+    cannot be read goes to the month due on `today` (the previous calendar month), whose run quarantines it."""
+    files = _inbox_files(Path(inbox))
+    cache: dict = {}
+    if cache_path is not None:
+        try:
+            cache = json.loads(cache_path.read_text())
+        except (OSError, ValueError):
+            cache = {}
+    hashes = _hashes(files, cache)
+    if cache_path is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps({k: v for k, v in cache.items() if Path(k) in hashes}))
+    known = _known(warehouse_url, hashes)
+    due = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    months: dict[str, list[str]] = {}
+    for path in sorted(set(hashes) - known):
+        _kind, period = sniff_period(path)
+        month = period.strftime("%Y-%m") if period else due
+        months.setdefault(month, []).append(hashes[path])
+    return dict(sorted(months.items()))
+
+
+def trigger_requests(months: dict[str, list[str]], inbox: Path) -> list[dict]:
+    """One `ntp_monthly` trigger per month; the run id names the month and the new files' hashes, so the
+    same pending files never trigger the same month twice."""
+    out = []
+    for month, shas in months.items():
+        digest = hashlib.sha256("".join(sorted(shas)).encode()).hexdigest()[:12]
+        out.append({"conf": {"period": month, "inbox": str(inbox)}, "trigger_run_id": f"inbox__{month}__{digest}"})
+    return out
+
+
 def files_for_period(inbox: Path, period: date, warehouse_url: str, *, today: date | None = None) -> list[Path]:
     """Files in the inbox (recursively, any names) that the run for `period` must ingest.
 
@@ -137,9 +214,7 @@ def files_for_period(inbox: Path, period: date, warehouse_url: str, *, today: da
         elif p is None or p < period or p > this_month:
             unsure.append(path)
     if unsure:
-        from ingestion.load import empty_file_key
-
-        hashes = {path: sha256_of(path) if path.stat().st_size else empty_file_key(path.name) for path in unsure}
+        hashes = _hashes(unsure)
         known = _known(warehouse_url, hashes)
-        picked.extend(path for path in unsure if path not in known)
+        picked.extend(path for path in hashes if path not in known)
     return sorted(picked)

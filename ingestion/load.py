@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 
 from ingestion import manifest
-from ingestion.archive import archive, quarantine, sha256_of
+from ingestion.archive import NotARegularFile, empty_file_key, quarantine, take
 from ingestion.errors import RejectedFile
 from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
 from ingestion.responses import load_response
@@ -62,11 +62,7 @@ def _period_text(period: date | None) -> str | None:
     return period.strftime("%Y-%m") if period else None
 
 
-def empty_file_key(name: str) -> str:
-    """All empty files share one content hash; an empty delivery is told apart by its name instead."""
-    import hashlib
-
-    return hashlib.sha256(b"empty file\0" + name.encode("utf-8", "surrogateescape")).hexdigest()
+__all__ = ["IngestResult", "empty_file_key", "ingest_file", "ingest_files"]
 
 
 def human_message(name: str, err: RejectedFile) -> str:
@@ -94,18 +90,22 @@ def ingest_file(
     `conn` (optional) is an open connection to reuse, left open and idle afterwards."""
     settings = settings or load_settings()
     path = Path(path)
-    stat = path.stat()
-    sha = sha256_of(path) if stat.st_size else empty_file_key(path.name)
-    received_at = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-    stored = archive(path, sha, settings.archive_dir)
+    name = path.name
+    try:
+        # The one read of the delivered path: O_NOFOLLOW, into the archive; all else reads the archive copy.
+        snap = take(path, settings.archive_dir)
+    except NotARegularFile as err:
+        return _not_regular(path, err, warehouse_url=warehouse_url, run_period=run_period, conn=conn)
+    stored = snap.stored
+    sha = snap.sha256
     base = {
         "sha256": sha,
-        "original_name": path.name,
+        "original_name": name,
         "archive_path": str(stored.relative_to(settings.data_dir))
         if stored.is_relative_to(settings.data_dir)
         else str(stored),
-        "size_bytes": stat.st_size,
-        "received_at": received_at,
+        "size_bytes": snap.size,
+        "received_at": datetime.fromtimestamp(snap.mtime, tz=UTC),
         "run_period": run_period,
     }
     from contextlib import nullcontext
@@ -114,29 +114,30 @@ def ingest_file(
         conn.execute("select pg_advisory_xact_lock(7303, hashtext(%s))", (sha,))
         # A path-like name is quarantined for its NAME: only the same name and bytes again are that
         # delivery again, and such a quarantine never makes a properly named delivery a duplicate.
-        existing = manifest.find(conn, sha, unsafe_name=path.name if is_unsafe_name(path.name) else None)
+        existing = manifest.find(conn, sha, unsafe_name=name if is_unsafe_name(name) else None)
         if existing:
             conn.rollback()
             fid, kind, status, period, province, rows, code, msg = existing
             return IngestResult(fid, str(path), kind, "duplicate", _period_text(period), province, 0, code, msg)
         kind = UNKNOWN
         try:
-            kind = identify(path)
+            kind = identify(stored, name=name)
             if kind == WORKBOOK:
-                result = _load_workbook(conn, path, base, today)
+                result = _load_workbook(conn, stored, base, today)
             elif kind == RESPONSE:
-                result = _load_response(conn, path, base)
+                result = _load_response(conn, stored, base)
             else:
-                result = _load_csv(conn, path, base, kind, today)
+                result = _load_csv(conn, stored, base, kind, today)
             conn.commit()
+            result.path = str(path)
             return result
         except RejectedFile as err:
             conn.rollback()
-            return _quarantine(conn, path, base, kind, err, settings)
+            return _quarantine(conn, path, stored, base, kind, err, settings)
         except (psycopg.DataError, psycopg.IntegrityError) as err:
             conn.rollback()
             rej = RejectedFile("invalid_value", f"a value the warehouse refuses: {err.diag.message_primary}")
-            return _quarantine(conn, path, base, kind, rej, settings)
+            return _quarantine(conn, path, stored, base, kind, rej, settings)
         except psycopg.Error:
             raise
         except (
@@ -153,7 +154,46 @@ def ingest_file(
             conn.rollback()
             log.exception("unexpected failure reading %s", path)
             rej = RejectedFile("unreadable", f"the file could not be read ({type(err).__name__}: {err})")
-            return _quarantine(conn, path, base, kind, rej, settings)
+            return _quarantine(conn, path, stored, base, kind, rej, settings)
+
+
+def _not_regular(
+    path: Path, err: NotARegularFile, *, warehouse_url: str, run_period: date, conn: psycopg.Connection | None
+) -> IngestResult:
+    """A path that is no longer a regular file when the loader opens it (a link swapped in after
+    discovery): nothing is read from it, nothing copied; the manifest records the refusal by name."""
+    import hashlib
+    from contextlib import nullcontext
+
+    key = hashlib.sha256(b"not a regular file\0" + path.name.encode("utf-8", "surrogateescape")).hexdigest()
+    rej = RejectedFile(
+        "not_a_regular_file", f"{err}: it changed after it was found; nothing was read from it, send the file again"
+    )
+    human = human_message(path.name, rej)
+    with nullcontext(conn) if conn is not None else _connect(warehouse_url) as conn:
+        conn.execute("select pg_advisory_xact_lock(7303, hashtext(%s))", (key,))
+        existing = manifest.find(conn, key)
+        if existing:
+            conn.rollback()
+            fid, kind, status, period, province, rows, code, msg = existing
+            return IngestResult(fid, str(path), kind, "duplicate", _period_text(period), province, 0, code, msg)
+        file_id = manifest.insert(
+            conn,
+            sha256=key,
+            original_name=path.name,
+            archive_path="",
+            size_bytes=0,
+            received_at=datetime.now(tz=UTC),
+            run_period=run_period,
+            kind=UNKNOWN,
+            status="quarantined",
+            row_count=0,
+            error_code=rej.code,
+            error_message=human,
+        )
+        conn.commit()
+    log.warning("refused %s", human)
+    return IngestResult(file_id, str(path), UNKNOWN, "quarantined", None, None, 0, rej.code, human)
 
 
 def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date | None) -> IngestResult:
@@ -233,6 +273,7 @@ def _load_csv(conn: psycopg.Connection, path: Path, base: dict, kind: str, today
 def _quarantine(
     conn: psycopg.Connection,
     path: Path,
+    stored: Path,
     base: dict,
     kind: str,
     err: RejectedFile,
@@ -249,7 +290,7 @@ def _quarantine(
         "period": month if period else None,
         "province_code": err.province_code,
     }
-    quarantine(path, base["sha256"], settings.quarantine_dir, month, report)
+    quarantine(stored, base["sha256"], settings.quarantine_dir, month, report, name=path.name)
     file_id = manifest.insert(
         conn,
         **base,

@@ -21,7 +21,7 @@ from ingestion.file_period import MONTH_LINE, REPLACES_NOTE, UNTIL_LINE, title_p
 from ingestion.labels import Labels, labels
 from ingestion.numbers import NumberError, parse_number
 from ingestion.provinces import province_from_title
-from ingestion.sheetxml import SheetFacts, sheet_facts
+from ingestion.sheetxml import SheetFacts
 from ingestion.text import fold
 from ntp.reference import MERGER_DATE
 
@@ -351,13 +351,12 @@ def _footer(sheet: _Sheet, start: int, lab: Labels) -> tuple[int, date | None]:
 
 
 def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
-    check_workbook(path)
+    facts = check_workbook(path)  # bounded: inflates and scans every sheet before the cell reader sees it
     from python_calamine import CalamineWorkbook
 
     lab = labels()
     try:
         wb = CalamineWorkbook.from_path(str(path))
-        facts = sheet_facts(path)
     except RejectedFile:
         raise
     except Exception as err:  # the reader's own errors: corrupt content

@@ -142,6 +142,7 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     ensure_dbt_manifest(env)
 
     inbox_dir = str(Path(inbox).resolve()) if inbox else str(settings.inbox_dir)
+    env["NTP_INBOX_DIR"] = inbox_dir  # the operator's --inbox is this run's configured inbox root
     conf = {"period": label, "inbox": inbox_dir, "force_alert": force_alert}
     log_dir = settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

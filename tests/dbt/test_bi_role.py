@@ -23,9 +23,7 @@ def bi_url(warehouse_url: str, dbt_with_env) -> str:
         admin.execute("select pg_reload_conf()")
     try:
         warehouse.init(server.admin_url(), warehouse_url, bi_password=PASSWORD)
-        proc = dbt_with_env(
-            "--debug", "build", "--vars", "{bi_password_reset: true}", env_extra={"NTP_BI_PASSWORD": PASSWORD}
-        )
+        proc = dbt_with_env("--debug", "build", env_extra={"NTP_BI_PASSWORD": PASSWORD})
     finally:
         with psycopg.connect(server.admin_url(), autocommit=True) as admin:
             admin.execute("alter system reset log_statement")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,23 @@ def test_broken_corpus_listed_and_really_broken(tmp_path: Path) -> None:
     for r in res.broken:
         assert (tmp_path / r["file"]).exists(), r
     assert not zipfile.is_zipfile(tmp_path / rows["not_a_workbook"]["file"])
-    bomb = zipfile.ZipFile(tmp_path / rows["too_large"]["file"])
-    assert sum(i.file_size for i in bomb.infolist()) > 100 * (tmp_path / rows["too_large"]["file"]).stat().st_size
+    by_name = {Path(r["file"]).name: tmp_path / r["file"] for r in res.broken}
+    bomb_path = by_name["BC_NTP_11_bom_nen_202403.xlsx"]
+    bomb = zipfile.ZipFile(bomb_path)
+    assert sum(i.file_size for i in bomb.infolist()) > 100 * bomb_path.stat().st_size
+    # the sparse-sheet bomb: a small file whose first sheet has a cell at the last row and column
+    sparse = by_name["BC_NTP_11_o_xa_202403.xlsx"]
+    assert sparse.stat().st_size < 64 * 1024
+    sheet = zipfile.ZipFile(sparse).read("xl/worksheets/sheet1.xml")
+    assert b'<c r="XFD1048576">' in sheet and b'<dimension ref="A1:XFD1048576"/>' in sheet
+    # the under-declared member: its headers declare a few KB, its deflate stream holds megabytes
+    lying = by_name["BC_NTP_11_khai_thieu_202403.xlsx"]
+    info = zipfile.ZipFile(lying).getinfo("xl/worksheets/sheet1.xml")
+    raw = lying.read_bytes()
+    start = info.header_offset + 30 + int.from_bytes(raw[info.header_offset + 26 : info.header_offset + 28], "little")
+    start += int.from_bytes(raw[info.header_offset + 28 : info.header_offset + 30], "little")
+    real = len(zlib.decompressobj(-15).decompress(raw[start : start + info.compress_size]))
+    assert info.file_size < 16 * 1024 and real > 1024 * 1024
     xml = zipfile.ZipFile(tmp_path / rows["formula_without_value"]["file"]).read("xl/worksheets/sheet1.xml")
     assert b'<c r="D12" s="7"><f>E12+F12</f></c>' in xml
     truth_files = {r["file"] for r in res.ground_truth if r["rule_id"] in ("NTP-F01", "NTP-C02")}

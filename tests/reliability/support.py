@@ -63,6 +63,57 @@ def marts_checksums(url: str) -> dict[str, tuple[int, str]]:
     return out
 
 
+def marts_checksums_by_content(url: str) -> dict[str, tuple[int, str]]:
+    """As `marts_checksums`, with every `*file_id` column replaced by that file's SHA-256: file ids are
+    surrogate keys (a rolled-back insert uses one up), so two warehouses of the same files compare equal."""
+    out = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "and table_type = 'BASE TABLE' order by 1"
+            )
+        ]
+        for table in tables:
+            cols = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = 'marts' "
+                    "and table_name = %s order by ordinal_position",
+                    (table,),
+                )
+            ]
+            exprs = [
+                f'(select f.sha256 from audit.files f where f.file_id = t."{c}") as "{c}"'
+                if c.endswith("file_id")
+                else f't."{c}"'
+                for c in cols
+            ]
+            out[table] = conn.execute(
+                f"select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), '')) "
+                f'from (select {", ".join(exprs)} from marts."{table}" t) r'
+            ).fetchone()
+    return out
+
+
+def big_extract(path: Path, lines: int, province: str = "14", period: str = "202402") -> None:
+    """A valid Treasury extract of one province (default Sơn La, 14) with `lines` distinct lines."""
+    from ntp.reference import components
+
+    codes = sorted({c.treasury_code for c in components() if c.treasury_code})
+    year = int(period[:4])
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(TREASURY_HEADER + "\n")
+        for i in range(lines):
+            f.write(
+                f"{period},{province}11,{province},{codes[i % len(codes)]},{'NSTW' if i % 2 else 'NSDP'},"
+                f"{'DTPT' if i % 3 else 'SN'},{year - i % 3},{1_000_000 + i},"
+                f"Ban Quản lý dự án số {i % 97},"
+                f"{1_000_000 + i * 7},{500_000 + i * 3},{i % 1000}\n"
+            )
+
+
 def raw_fingerprint(url: str, *, with_ids: bool = True) -> dict[str, tuple[int, str]]:
     """Counts and checksums of the raw and audit tables; `with_ids=False` leaves out surrogate ids and
     load timestamps, so two warehouses that loaded the same files can be compared."""

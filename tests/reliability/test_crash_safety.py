@@ -1,6 +1,7 @@
 """R3: the loader killed with SIGKILL in the middle of a COPY, and PostgreSQL stopped (immediate mode, i.e.
 a crash) in the middle of a month's load. After restart and re-run the warehouse equals a clean load of the
-same files, and the content-addressed archive is intact.
+same files, and the content-addressed archive is intact: each crashed scenario archives into its own
+NTP_DATA_DIR, checked against the SHA-256 of the inbox files computed before anything was loaded.
 
 Runs on its own embedded PostgreSQL under a private NTP_DATA_DIR (the session warehouse is never stopped),
 with one database per scenario and a `clean` database loaded once, without incident, as the reference.
@@ -8,6 +9,7 @@ with one database per scenario and a `clean` database loaded once, without incid
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -37,25 +39,10 @@ class Crash:
     files: list[Path]
     big: Path
     clean_url: str
+    digests: dict[str, bytes]  # sha256 -> content of every inbox file, read before any load
 
     def url(self, database: str) -> str:
         return self.server.url(database)
-
-
-def _big_extract(path: Path, lines: int) -> None:
-    """A valid Treasury extract of one province (Sơn La, 14) with `lines` distinct lines."""
-    from ntp.reference import components
-
-    codes = sorted({c.treasury_code for c in components() if c.treasury_code})
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(support.TREASURY_HEADER + "\n")
-        for i in range(lines):
-            f.write(
-                f"202402,1411,14,{codes[i % len(codes)]},{'NSTW' if i % 2 else 'NSDP'},"
-                f"{'DTPT' if i % 3 else 'SN'},{2024 - i % 3},{1_000_000 + i},"
-                f"Ban Quản lý dự án số {i % 97},"
-                f"{1_000_000 + i * 7},{500_000 + i * 3},{i % 1000}\n"
-            )
 
 
 def _new_database(server, name: str) -> str:
@@ -70,10 +57,12 @@ def _new_database(server, name: str) -> str:
     return url
 
 
-def _ingest_all(url: str, files: list[Path]) -> list[str]:
+def _ingest_all(url: str, files: list[Path], data: Path) -> list[str]:
     from ingestion.load import ingest_file
+    from ntp.settings import Settings
 
-    return [ingest_file(f, warehouse_url=url, run_period=MONTH).status for f in files]
+    settings = Settings(data_dir=data, inbox_dir=data / "inbox", warehouse_url=url)
+    return [ingest_file(f, warehouse_url=url, run_period=MONTH, settings=settings).status for f in files]
 
 
 @pytest.fixture(scope="module")
@@ -86,17 +75,18 @@ def crash(tmp_path_factory: pytest.TempPathFactory):
     inbox = base / "inbox"
     shutil.copytree(base / "gen" / "2024-02", inbox)
     big = inbox / "KBNN_14_202402.csv"
-    _big_extract(big, BIG_LINES)
+    support.big_extract(big, BIG_LINES)
     # The big extract sits in the middle of the month: files before it commit, files after it wait.
     small = sorted(p for p in inbox.iterdir() if p != big)
     files = [*small[:2], big, *small[2:]]
+    digests = {hashlib.sha256(p.read_bytes()).hexdigest(): p.read_bytes() for p in files}
     old = os.environ.get("NTP_DATA_DIR")
     os.environ["NTP_DATA_DIR"] = str(data)  # archive and quarantine of this module's loads
     server = support.start_private_server(data)
     try:
         clean = _new_database(server, "clean")
-        assert set(_ingest_all(clean, files)) == {"loaded"}
-        yield Crash(server, data, files, big, clean)
+        assert set(_ingest_all(clean, files, data)) == {"loaded"}
+        yield Crash(server, data, files, big, clean, digests)
     finally:
         server.stop()
         if old is None:
@@ -105,8 +95,8 @@ def crash(tmp_path_factory: pytest.TempPathFactory):
             os.environ["NTP_DATA_DIR"] = old
 
 
-def _start_child(crash: Crash, url: str, marker: Path) -> subprocess.Popen:
-    env = support.private_env(crash.data)
+def _start_child(crash: Crash, url: str, marker: Path, data: Path) -> subprocess.Popen:
+    env = support.private_env(data)  # its own archive: nothing the reference load wrote
     return subprocess.Popen(
         [sys.executable, str(CHILD), url, MONTH.strftime("%Y-%m"), str(marker), *map(str, crash.files)],
         env=env,
@@ -130,14 +120,25 @@ def _wait_for_copy(crash: Crash, child: subprocess.Popen, marker: Path, database
     assert active == [(1,)], "no COPY in progress on the server"
 
 
-def _sha_ok(data: Path) -> list[str]:
-    """Archive files whose content does not match their name (must be none), and stray temp files."""
-    from ingestion.archive import sha256_of
-
+def _archive_problems(crash: Crash, data: Path, *, complete: bool) -> list[str]:
+    """What is wrong with the scenario's own archive, judged against the inbox files' SHA-256 and bytes
+    (computed before any load): stray temp files, a file that is no inbox file or differs from it, and,
+    when `complete`, an inbox file missing."""
     bad = []
+    seen = set()
     for p in (data / "archive").rglob("*"):
-        if p.is_file() and (p.name.startswith(".") or sha256_of(p) != p.name.split(".")[0]):
-            bad.append(p.name)
+        if not p.is_file():
+            continue
+        sha = p.name.split(".")[0]
+        seen.add(sha)
+        if p.name.startswith("."):
+            bad.append(f"stray temporary file {p.name}")
+        elif sha not in crash.digests:
+            bad.append(f"{p.name} is no delivered file")
+        elif p.read_bytes() != crash.digests[sha]:
+            bad.append(f"{p.name} differs from the delivered file")
+    if complete:
+        bad.extend(f"{sha} missing" for sha in sorted(set(crash.digests) - seen))
     return bad
 
 
@@ -174,7 +175,8 @@ def _same_as_clean(crash: Crash, url: str) -> None:
 def test_sigkill_during_copy_leaves_nothing_and_a_rerun_equals_a_clean_load(crash: Crash, tmp_path: Path):
     url = _new_database(crash.server, "killed")
     marker = tmp_path / "copying"
-    child = _start_child(crash, url, marker)
+    data = tmp_path / "data"
+    child = _start_child(crash, url, marker, data)
     _wait_for_copy(crash, child, marker, "killed")
     os.kill(child.pid, signal.SIGKILL)
     child.wait(30)
@@ -189,16 +191,18 @@ def test_sigkill_during_copy_leaves_nothing_and_a_rerun_equals_a_clean_load(cras
     _nothing_of(url, crash.big)
     files_done = support.query(url, "select count(*) from audit.files")[0][0]
     assert files_done == 2  # the two files before the big extract committed, nothing after
-    assert _sha_ok(crash.data) == []
-    statuses = _ingest_all(url, crash.files)
+    assert _archive_problems(crash, data, complete=False) == []
+    statuses = _ingest_all(url, crash.files, data)
     assert statuses[:2] == ["duplicate", "duplicate"] and set(statuses[2:]) == {"loaded"}
     _same_as_clean(crash, url)
+    assert _archive_problems(crash, data, complete=True) == []
 
 
 def test_postgres_stopped_mid_load_then_restarted_and_rerun_equals_a_clean_load(crash: Crash, tmp_path: Path):
     url = _new_database(crash.server, "stopped")
     marker = tmp_path / "copying"
-    child = _start_child(crash, url, marker)
+    data = tmp_path / "data"
+    child = _start_child(crash, url, marker, data)
     try:
         _wait_for_copy(crash, child, marker, "stopped")
         crash.server.stop("immediate")  # no shutdown checkpoint: crash recovery at the next start
@@ -212,7 +216,8 @@ def test_postgres_stopped_mid_load_then_restarted_and_rerun_equals_a_clean_load(
     url = crash.url("stopped")
     _nothing_of(url, crash.big)
     assert support.query(url, "select count(*) from audit.files")[0][0] == 2
-    assert _sha_ok(crash.data) == []
-    statuses = _ingest_all(url, crash.files)
+    assert _archive_problems(crash, data, complete=False) == []
+    statuses = _ingest_all(url, crash.files, data)
     assert statuses[:2] == ["duplicate", "duplicate"] and set(statuses[2:]) == {"loaded"}
     _same_as_clean(crash, url)
+    assert _archive_problems(crash, data, complete=True) == []

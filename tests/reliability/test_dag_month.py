@@ -3,7 +3,7 @@
 One module-scoped scenario on a private NTP_DATA_DIR and embedded PostgreSQL (the session warehouse is
 never touched), three DAG runs of report month 2024-02 shared by every test here:
 
-* run A — two provinces' real reports, the generator's `--broken` corpus (25 files) and 14 more bad inputs
+* run A — two provinces' real reports, the generator's `--broken` corpus (27 files) and 14 more bad inputs
   written by `support.EXTRA_CASES`: R1;
 * run B — the same inbox again, plus an identical copy of one extract under another name: R2;
 * run C — a corrected workbook for the month arrives (the generator's `_thay_the` re-delivery): R4.
@@ -52,6 +52,8 @@ GENERATOR_CASES = (
     "BC_NTP_11_khong_phai_excel_202402.xlsx",
     "BC_NTP_11_html_202402.xls",
     "BC_NTP_11_bom_nen_202402.xlsx",
+    "BC_NTP_11_o_xa_202402.xlsx",
+    "BC_NTP_11_khai_thieu_202402.xlsx",
     "BC_NTP_11_rong_202402.xlsx",
     "KBNN_11_rong_202402.csv",
     "BC_NTP_11_thieu_cot_202402.xlsx",
@@ -380,36 +382,48 @@ def test_the_marts_carry_the_corrected_figures(scenario: Scenario):
     assert scenario.runs["C"].marts["fct_ntp_monthly"] != scenario.runs["B"].marts["fct_ntp_monthly"]
 
 
-def _caused_by_first_version(scenario: Scenario) -> set[str]:
-    """Open findings of the month on province 12 before the correction that are gone after it."""
-
-    def open_keys(run: str) -> set[str]:
-        return {
-            f["finding_key"]
-            for f in scenario.runs[run].findings
-            if f["period"] == date(2024, 2, 1) and f["province_code"] == "12" and f["status"] in ("new", "persisting")
-        }
-
-    return open_keys("B") - open_keys("C")
+def _wrong_figure(scenario: Scenario) -> dict[str, str]:
+    """The generator's ground truth for the revision: the one figure the first version got wrong."""
+    with open(scenario.gen / "ground_truth.csv", encoding="utf-8") as f:
+        (row,) = [r for r in csv.DictReader(f) if r["rule_id"] == "REVISION" and r["file"].endswith(REVISION)]
+    assert row["component_key"] and row["delta_vnd"], row
+    return row
 
 
-def test_the_findings_of_the_wrong_figure_are_closed(scenario: Scenario):
-    caused = _caused_by_first_version(scenario)
-    before = [f for f in scenario.runs["B"].findings if f["finding_key"] in caused]
-    assert any(f["rule_id"] == "NTP-A02" for f in before), "the wrong first version raised no NTP-A02"
-    after_open = [
+def _on_the_wrong_figure(scenario: Scenario, run: str, rule: str | None = None) -> list[dict]:
+    """The findings of `run` about the wrong figure's line, as the ground truth names it."""
+    truth = _wrong_figure(scenario)
+    return [
         f
-        for f in scenario.runs["C"].findings
-        if f["finding_key"] in _caused_by_first_version(scenario) and f["status"] != "resolved"
+        for f in scenario.runs[run].findings
+        if f["period"] == date(2024, 2, 1)
+        and f["province_code"] == truth["province_code"]
+        and (f["capital_type"], f["component_key"], f["fund_source"])
+        == (truth["capital_type"], truth["component_key"], truth["fund_source"])
+        and f["plan_block"] in (truth["plan_block"], None)
+        and (rule is None or f["rule_id"] == rule)
     ]
-    assert after_open == []
+
+
+def test_the_wrong_figure_raised_the_finding_the_truth_predicts(scenario: Scenario):
+    truth = _wrong_figure(scenario)
+    (before,) = [f for f in _on_the_wrong_figure(scenario, "B", "NTP-A02") if f["measure"] == truth["measure"]]
+    assert before["status"] in ("new", "persisting")
+    assert int(before["province_value_vnd"]) == int(truth["province_value_vnd"])
+    assert int(before["delta_vnd"]) == int(truth["delta_vnd"])
 
 
 def test_the_findings_the_correction_fixed_are_resolved(scenario: Scenario):
-    fixed = _caused_by_first_version(scenario)
-    assert fixed
-    resolved = {f["finding_key"] for f in scenario.runs["C"].findings if f["status"] == "resolved"}
-    assert fixed <= resolved
+    truth = _wrong_figure(scenario)
+    (before,) = [f for f in _on_the_wrong_figure(scenario, "B", "NTP-A02") if f["measure"] == truth["measure"]]
+    after = {f["finding_key"]: f for f in scenario.runs["C"].findings}
+    assert before["finding_key"] in after, "the finding vanished instead of being resolved"
+    assert (after[before["finding_key"]]["status"], after[before["finding_key"]]["resolved_by"]) == (
+        "resolved",
+        "revision",
+    )
+    # nothing about the corrected line stays open
+    assert [f for f in _on_the_wrong_figure(scenario, "C") if f["status"] != "resolved"] == []
 
 
 # -- R5: the BI role, as the DAG's dbt run configures it ------------------------------------------------

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest_rules import reset_warehouse
 
+import generator
+from ingestion import load
 from ntp import warehouse
 
 PERIODS = "2023-01:2023-04"
@@ -33,8 +35,6 @@ def _checksum(url: str, where: str = "") -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def builds(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    generator = pytest.importorskip("generator")
-    load = pytest.importorskip("ingestion.load")
     from ntp.periods import period_range
 
     out: Path = tmp_path_factory.mktemp("incremental")

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest_rules import SCORE_REPORTS, reset_warehouse
 
+import generator
+from ingestion import load
 from ntp import scoring
 
 PERIODS = "2023-01:2023-12"
@@ -24,8 +26,6 @@ PLANT_RATE = 0.02
 
 @pytest.fixture(scope="module")
 def scored(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    generator = pytest.importorskip("generator")
-    load = pytest.importorskip("ingestion.load")
     from ntp.periods import period_range
 
     out = tmp_path_factory.mktemp("generated")

@@ -1,0 +1,142 @@
+"""Hostile deliveries the container check must stop before any parser allocates for them: a sparse sheet
+whose dense grid would need terabytes, a zip whose headers under-declare a member, and sheet XML written
+with a namespace prefix (read by a real XML parser, not a pattern)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ingestion.container import check_workbook
+from ingestion.errors import RejectedFile
+
+MONTH = "2024-03"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The generator's --broken corpus for one province, by file name."""
+    from generator import generate
+
+    out = tmp_path_factory.mktemp("hostile")
+    res = generate(out, MONTH, provinces="11", broken=True)
+    return {Path(r["file"]).name: out / r["file"] for r in res.broken} | {
+        p.name: p for p in (out / MONTH).glob("BC_NTP_11_*.xlsx")
+    }
+
+
+def test_sparse_sheet_bomb_is_refused_from_the_package(corpus: dict[str, Path]):
+    path = corpus["BC_NTP_11_o_xa_202403.xlsx"]
+    assert path.stat().st_size < 64 * 1024
+    with pytest.raises(RejectedFile) as err:
+        check_workbook(path)
+    assert (err.value.code, err.value.sheet, err.value.row, err.value.column) == (
+        "too_large",
+        "Biểu 01a",
+        1048576,
+        "XFD",
+    )
+    assert "1,048,576 rows" in err.value.message and "16,384 columns" in err.value.message
+
+
+def test_sparse_cells_without_a_dimension_are_refused_too(corpus: dict[str, Path], tmp_path: Path):
+    """A lying (or absent) `<dimension>` changes nothing: the scan follows the cells actually present."""
+    src = corpus["BC_NTP_11_o_xa_202403.xlsx"]
+    out = tmp_path / "no_dimension.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<dimension [^>]*/>", b"", data)
+            zout.writestr(info.filename, data)
+    with pytest.raises(RejectedFile) as err:
+        check_workbook(out)
+    assert (err.value.code, err.value.sheet, err.value.row) == ("too_large", "Biểu 01a", 1048576)
+
+
+def test_under_declared_member_is_bounded_by_the_bytes_really_inflated(corpus: dict[str, Path]):
+    path = corpus["BC_NTP_11_khai_thieu_202403.xlsx"]
+    info = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml")
+    assert info.file_size < 16 * 1024  # the headers' claim
+    assert zipfile.ZipFile(path).testzip() is None  # and a reader that trusts them finds nothing wrong
+    with pytest.raises(RejectedFile) as err:
+        check_workbook(path)
+    assert (err.value.code, err.value.sheet) == ("too_large", "Biểu 01a")
+    assert "declare" in err.value.message
+
+
+def test_sparse_bomb_in_the_inbox_does_not_stop_discovery(corpus: dict[str, Path], tmp_path: Path, clean_warehouse):
+    from ingestion.inbox import files_for_period
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("BC_NTP_11_o_xa_202403.xlsx", "BC_NTP_11_khai_thieu_202403.xlsx"):
+        (inbox / name).write_bytes(corpus[name].read_bytes())
+    picked = files_for_period(inbox, date(2024, 3, 1), clean_warehouse, today=date(2024, 4, 2))
+    assert sorted(p.name for p in picked) == ["BC_NTP_11_khai_thieu_202403.xlsx", "BC_NTP_11_o_xa_202403.xlsx"]
+
+
+def _prefixed(xml: bytes) -> bytes:
+    """The same worksheet with every SpreadsheetML element written as `<x:…>`."""
+    text = xml.decode("utf-8").replace(
+        ' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+        ' xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+    )
+    return re.sub(r"<(/?)([A-Za-z]\w*)(?=[\s/>])", r"<\1x:\2", text).encode("utf-8")
+
+
+def test_prefixed_sheet_xml_reads_hidden_rows_and_formulas(corpus: dict[str, Path], tmp_path: Path):
+    from ingestion.workbook import parse_workbook
+
+    src = corpus["BC_NTP_11_cong_thuc_202403.xlsx"]  # formula =E12+F12 without a cached value in D12
+    out = tmp_path / "BC_NTP_11_prefixed_202403.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _prefixed(data.replace(b'<row r="14"', b'<row r="14" hidden="1"'))
+            zout.writestr(info.filename, data)
+    assert b"<x:row " in zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    facts = check_workbook(out)
+    assert facts["Biểu 01a"].hidden_rows == {14} and facts["Biểu 01b"].hidden_rows == {14}
+    assert facts["Biểu 01a"].formulas_without_value == {(12, "D")}
+    with pytest.raises(RejectedFile) as err:
+        parse_workbook(out)
+    assert (err.value.code, err.value.sheet, err.value.row, err.value.column) == (
+        "formula_without_value",
+        "Biểu 01a",
+        12,
+        "D",
+    )
+
+
+def test_csv_above_the_size_bound_is_refused_before_reading(tmp_path: Path):
+    """A sparse file just over the bound (no disk used): refused from its size, the content never read."""
+    from ingestion.csvformat import MAX_CSV_BYTES, sniff_csv
+
+    path = tmp_path / "KBNN_11_202403.csv"
+    with open(path, "wb") as f:
+        f.write(b"ky_bao_cao,ma_tinh\n202403,11\n")
+        f.truncate(MAX_CSV_BYTES + 1)
+    with pytest.raises(RejectedFile) as err:
+        sniff_csv(path)
+    assert err.value.code == "too_large" and f"{MAX_CSV_BYTES + 1:,} bytes" in err.value.message
+    assert MAX_CSV_BYTES >= 5 * 45 * 1024 * 1024  # still well above a national extract
+
+
+def test_oversized_csv_is_quarantined_with_its_reason(ingest, tmp_path: Path, monkeypatch):
+    """Through the loader, with the bound lowered to a few kilobytes so the test file stays small."""
+    from ingest_samples import TREASURY_HEADER, treasury_rows, write_csv
+
+    import ingestion.csvformat as csvformat
+
+    monkeypatch.setattr(csvformat, "MAX_CSV_BYTES", 4096)
+    path = write_csv(tmp_path / "KBNN_11_202403.csv", TREASURY_HEADER, treasury_rows(n=200))
+    assert path.stat().st_size > 4096
+    res = ingest(path)
+    assert (res.status, res.error_code) == ("quarantined", "too_large")
+    assert "KBNN_11_202403.csv" in res.error_message and "4,096 limit" in res.error_message
