@@ -64,7 +64,7 @@ def take(path: Path, archive_dir: Path) -> Snapshot:
     """Read a delivered file once, through one `O_NOFOLLOW` descriptor, into the content-addressed archive
     (`<archive>/<sha[:2]>/<sha><ext>`, written once, atomically). Everything after this reads the archive
     copy: a link or another file put in the inbox path afterwards is never read."""
-    archive_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(archive_dir)
     h = hashlib.sha256()
     with open_regular(path) as inp:
         st = os.fstat(inp.fileno())
@@ -83,8 +83,8 @@ def take(path: Path, archive_dir: Path) -> Snapshot:
             if dest.exists():
                 Path(tmp).unlink()
             else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(tmp, 0o444)
+                private_dir(dest.parent)
+                os.chmod(tmp, 0o400)  # archived copies are read-only, and private like all data
                 os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

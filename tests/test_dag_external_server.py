@@ -289,6 +289,8 @@ def test_the_dag_on_celery_with_two_workers_finds_the_same(month, tmp_path: Path
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
                 "AIRFLOW__CORE__FERNET_KEY": "",
+                # the run conf's inbox must lie inside the workers' configured inbox root (as `ntp run` sets it)
+                "NTP_INBOX_DIR": str(inbox),
             }
         )
         env = {k: v for k, v in env.items() if k != "NTP_BI_PASSWORD"}

@@ -37,6 +37,7 @@ def smtp_server(monkeypatch):
     controller.start()
     monkeypatch.setenv("NTP_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("NTP_SMTP_PORT", str(port))
+    monkeypatch.setenv("NTP_SMTP_SECURITY", "none")  # a plain test server on loopback
     monkeypatch.setenv("NTP_ALERT_TO", "ban-chi-dao@example.vn")
     yield handler
     controller.stop()
