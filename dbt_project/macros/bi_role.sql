@@ -17,7 +17,10 @@
     {%- if not execute or target.type != 'postgres' -%}{{ return('') }}{%- endif -%}
     {%- set role = bi_role_name() -%}
     {%- if not bi_role_exists() -%}
-        {{ log("BI role " ~ role ~ " does not exist: an administrator creates it once (ntp warehouse init)", info=true) }}
+        {{ log(
+            "BI role " ~ role ~ " does not exist: an administrator creates it once (ntp warehouse init)",
+            info=true,
+        ) }}
         {{ return('') }}
     {%- endif -%}
     {%- set sql -%}
@@ -34,6 +37,8 @@
     {%- if not execute or target.type != 'postgres' -%}{{ return('') }}{%- endif -%}
     {%- if not bi_role_exists() -%}{{ return('') }}{%- endif -%}
     {%- set role = bi_role_name() -%}
-    {%- do run_query("grant usage on schema marts to " ~ role ~ "; grant select on all tables in schema marts to " ~ role) -%}
+    {%- do run_query(
+        "grant usage on schema marts to " ~ role ~ "; grant select on all tables in schema marts to " ~ role
+    ) -%}
     {{ return('') }}
 {%- endmacro %}

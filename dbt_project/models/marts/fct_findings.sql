@@ -70,8 +70,8 @@ earlier_open as (
         from {{ this }}
         where status <> 'resolved'
             and period in (
-                select previous_period from month_sequence
-                where {{ findings_filter('period') }}
+                select month_sequence.previous_period from month_sequence
+                where {{ findings_filter('month_sequence.period') }}
             )
             and not {{ findings_filter('period') }}
     {% else %}
@@ -173,7 +173,9 @@ previous_build as (
         from {{ this }}
         where {{ findings_filter('period') }}
             and (
-                                {%- if 'resolved_by' in previous_columns %} resolved_by = 'revision' {% else %} false {% endif -%}
+                {%- if 'resolved_by' in previous_columns %} resolved_by = 'revision'
+                {%- else %} false
+                {%- endif -%}
                 {%- if ntp_period_var() is not none %} or status <> 'resolved'{% endif %}
             )
     {% else %}

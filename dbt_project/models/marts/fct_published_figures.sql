@@ -61,7 +61,7 @@ plan_file_coverage as (
 -- months with a report of either kind (a month only the plan file belongs to publishes nothing)
 reporting_months as (
     select period from province_months
-    group by period
+    group by 1
     having bool_or(has_workbook or has_treasury)
 ),
 
@@ -96,35 +96,25 @@ key_findings as (
         open_findings.period, open_findings.province_code, open_findings.component_key,
         open_findings.fund_source, open_findings.capital_type, open_findings.plan_block,
         bool_or(
-            open_findings.makes_figure_suspect
-            and open_findings.subject not like 'treasury%'
+            open_findings.makes_figure_suspect and open_findings.subject not like 'treasury%'
             and open_findings.measure = 'plan_assigned'
-        )
-            as province_plan_suspect,
+        ) as province_plan_suspect,
         bool_or(
-            open_findings.makes_figure_suspect
-            and open_findings.subject not like 'treasury%'
+            open_findings.makes_figure_suspect and open_findings.subject not like 'treasury%'
             and open_findings.measure = 'allocated'
-        )
-            as province_allocated_suspect,
+        ) as province_allocated_suspect,
         bool_or(
-            open_findings.makes_figure_suspect
-            and open_findings.subject not like 'treasury%'
+            open_findings.makes_figure_suspect and open_findings.subject not like 'treasury%'
             and open_findings.measure = 'disbursed_cumulative'
-        )
-            as province_disbursed_suspect,
+        ) as province_disbursed_suspect,
         bool_or(
-            open_findings.makes_figure_suspect
-            and open_findings.subject like 'treasury%'
+            open_findings.makes_figure_suspect and open_findings.subject like 'treasury%'
             and open_findings.measure = 'allocated'
-        )
-            as treasury_allocated_suspect,
+        ) as treasury_allocated_suspect,
         bool_or(
-            open_findings.makes_figure_suspect
-            and open_findings.subject like 'treasury%'
+            open_findings.makes_figure_suspect and open_findings.subject like 'treasury%'
             and open_findings.measure = 'disbursed_cumulative'
-        )
-            as treasury_disbursed_suspect,
+        ) as treasury_disbursed_suspect,
         bool_or(open_findings.makes_figure_suspect) as is_suspect,
         bool_or(
             not open_findings.makes_figure_suspect

@@ -1,7 +1,8 @@
 {{ config(materialized='ephemeral') }}
 -- The annual plan assignment (Quyết định giao kế hoạch vốn) per evaluated report month (those this run
--- evaluates): Σ ke_hoach_giao of the plan year of the month on the reconciliation key. From July 2025 a merged province's plan is the sum of its
--- predecessors' lines (the decision of early 2025 names the 63 provinces).
+-- evaluates): Σ ke_hoach_giao of the plan year of the month on the reconciliation key. From July 2025 a
+-- merged province's plan is the sum of its predecessors' lines (the decision of early 2025 names the 63
+-- provinces).
 with plan_lines as (
     select * from {{ ref('stg_treasury__plan_assignments') }}
 ),

@@ -10,11 +10,12 @@ with leaves as (
 
 province as (
     select
-        'province'::text as subject, period, province_code, component_key, fund_source,
-        capital_type, plan_block, plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
-    from {{ ref('int_province_figures__current') }}
+        'province'::text as subject, current_figures.period, current_figures.province_code, component_key,
+        current_figures.fund_source, capital_type, current_figures.plan_block, current_figures.plan_assigned_vnd,
+        current_figures.allocated_vnd, current_figures.disbursed_cumulative_vnd
+    from {{ ref('int_province_figures__current') }} as current_figures
     inner join leaves using (capital_type, component_key)
-    where {{ findings_filter('period', months_before=1) }}
+    where {{ findings_filter('current_figures.period', months_before=1) }}
 ),
 
 treasury as (

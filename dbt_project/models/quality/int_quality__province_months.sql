@@ -27,7 +27,7 @@ workbooks as (
     select period, province_code, min(file_name) as source_file
     from files
     where kind = 'province_workbook' and status = 'loaded' and {{ findings_filter('period') }}
-    group by period, province_code
+    group by 1, 2
 ),
 
 treasury_by_file as (

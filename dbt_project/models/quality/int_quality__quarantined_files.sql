@@ -13,7 +13,9 @@ with files as (
 select
     case
         when error_code in (
-                {% for code in reference_error_codes %}                    '{{ code }}'{% if not loop.last %}, {% endif %}                    {% endfor %}
+                {%- for code in reference_error_codes %}
+                    '{{ code }}'{% if not loop.last %},{% endif %}
+                {%- endfor %}
             )
             then 'NTP-C02'
         else 'NTP-F01'

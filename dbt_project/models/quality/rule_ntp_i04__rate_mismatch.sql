@@ -60,6 +60,6 @@ from computed
 where computed_pct is null
     or abs(reported_pct - computed_pct)
     > (
-        select tolerance_pct from {{ ref('ref_rule_catalogue') }}
-        where rule_id = 'NTP-I04'
+        select catalogue.tolerance_pct from {{ ref('ref_rule_catalogue') }} as catalogue
+        where catalogue.rule_id = 'NTP-I04'
     )::numeric

@@ -1,6 +1,7 @@
 {{ config(materialized='ephemeral') }}
--- NTP-T02 unit_scale_suspect: a figure is (var `unit_scale_bands`) 300–3,000× or 3×10⁵–3×10⁶× (either way) another figure it should
--- be close to — a triệu / đồng / tỷ mix-up. Three comparisons, each its own finding (`subject`):
+-- NTP-T02 unit_scale_suspect: a figure is (var `unit_scale_bands`) 300–3,000× or 3×10⁵–3×10⁶× (either way)
+-- another figure it should be close to — a triệu / đồng / tỷ mix-up. Three comparisons, each its own finding
+-- (`subject`):
 --   * province_vs_treasury: the province's allocation / cumulative disbursement vs the Treasury's, same key;
 --   * province_vs_last_month: each province figure (plan, allocation, disbursement) vs its last month;
 --   * treasury_vs_last_month: the Treasury's allocation / disbursement vs its last month.
@@ -122,4 +123,7 @@ select
     source_row,
     subject || ': ×' || round(value_vnd / basis_vnd, 6)::text as detail
 from ratios
-where {% for low, high in var('unit_scale_bands') %}{% if not loop.first %} or {% endif %}ratio between {{ low }} and {{ high }}{% endfor %}
+where
+    {% for low, high in var('unit_scale_bands') -%}
+        {% if not loop.first %}or {% endif %}ratio between {{ low }} and {{ high }}
+    {% endfor %}
