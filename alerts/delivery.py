@@ -13,7 +13,7 @@ Configuration (docs/quality-rules.md, "Delivery", is the one place that lists it
   The national digest goes to NTP_ALERT_TO (comma-separated), each province's part to its recipients
   (alerts.recipients).
 * Slack: the connection `ntp_slack` whose password (or host) is an incoming-webhook URL, or
-  NTP_SLACK_WEBHOOK_URL mapped into it.
+  NTP_SLACK_WEBHOOK_URL, which takes precedence.
 * language: NTP_ALERT_LANGUAGE=vi (default) or en.
 """
 
@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -37,8 +39,27 @@ def _addresses(text: str | None) -> list[str]:
     return [a.strip() for a in (text or "").split(",") if a.strip()]
 
 
-def _env_connection() -> str | None:
-    """NTP_SMTP_* as the Airflow connection `ntp_smtp_env` (an AIRFLOW_CONN_ variable of this process)."""
+@contextmanager
+def _connection_in_env(conn_id: str, conn: dict | None) -> Iterator[None]:
+    """`conn` as the Airflow connection `conn_id` (an AIRFLOW_CONN_ variable) for the duration of one send only:
+    nothing is left in the environment that a later process started from this one would inherit."""
+    if conn is None:
+        yield
+        return
+    key = "AIRFLOW_CONN_" + conn_id.upper()
+    before = os.environ.get(key)
+    os.environ[key] = json.dumps(conn)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+
+
+def _env_connection() -> dict | None:
+    """NTP_SMTP_* as the definition of the Airflow connection `ntp_smtp_env`, or None when NTP_SMTP_HOST is unset."""
     host = os.environ.get("NTP_SMTP_HOST")
     if not host:
         return None
@@ -53,8 +74,7 @@ def _env_connection() -> str | None:
     if os.environ.get("NTP_SMTP_USER"):
         conn["login"] = os.environ["NTP_SMTP_USER"]
         conn["password"] = os.environ.get("NTP_SMTP_PASSWORD", "")
-    os.environ["AIRFLOW_CONN_" + ENV_CONN_ID.upper()] = json.dumps(conn)
-    return ENV_CONN_ID
+    return conn
 
 
 def _airflow_connection(conn_id: str):
@@ -67,17 +87,24 @@ def _airflow_connection(conn_id: str):
 
 
 def smtp_settings() -> dict | None:
-    """{'conn_id', 'sender', 'recipients' (the national digest's)} or None when e-mail is not configured."""
-    conn_id = _env_connection()
-    if conn_id is None:
+    """{'conn_id', 'env_conn' (the connection's definition when it comes from NTP_SMTP_*), 'sender',
+    'recipients' (the national digest's)} or None when e-mail is not configured."""
+    env_conn = _env_connection()
+    if env_conn is None:
         conn = _airflow_connection("ntp_smtp")
         if conn is None or not conn.host:
             return None
         conn_id = "ntp_smtp"
         sender = conn.extra_dejson.get("from_email") or os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost")
     else:
+        conn_id = ENV_CONN_ID
         sender = os.environ.get("NTP_ALERT_FROM", "ntp-warehouse@localhost")
-    return {"conn_id": conn_id, "sender": sender, "recipients": _addresses(os.environ.get("NTP_ALERT_TO"))}
+    return {
+        "conn_id": conn_id,
+        "env_conn": env_conn,
+        "sender": sender,
+        "recipients": _addresses(os.environ.get("NTP_ALERT_TO")),
+    }
 
 
 def message(
@@ -122,7 +149,7 @@ def send_message(msg: EmailMessage, cfg: dict) -> None:
     logs in as the connection says."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    with SmtpHook(smtp_conn_id=cfg["conn_id"]) as hook:
+    with _connection_in_env(cfg["conn_id"], cfg.get("env_conn")), SmtpHook(smtp_conn_id=cfg["conn_id"]) as hook:
         assert hook._smtp_client is not None  # noqa: SLF001 - connected on entering the hook
         hook._smtp_client.send_message(msg)  # noqa: SLF001 - the hook's connected client; the MIME is ours
 
@@ -135,10 +162,9 @@ def send_email(subject: str, html_body: str, attachments: list[Path], cfg: dict,
 
 
 def slack_webhook() -> str | None:
+    """NTP_SLACK_WEBHOOK_URL when set (the embedded path), else the connection `ntp_slack`'s password or host."""
     if os.environ.get("NTP_SLACK_WEBHOOK_URL"):
-        os.environ["AIRFLOW_CONN_NTP_SLACK"] = json.dumps(
-            {"conn_type": "http", "password": os.environ["NTP_SLACK_WEBHOOK_URL"]}
-        )
+        return os.environ["NTP_SLACK_WEBHOOK_URL"].strip()
     conn = _airflow_connection("ntp_slack")
     if conn is None:
         return None

@@ -214,6 +214,9 @@ def test_alert_parts_sent_once_per_month(built, smtp_server, slack_hook, data_di
         assert len(smtp_server.messages) == 3 and len(slack_hook) == 1
         assert len(build_and_send("2024-05", force=True).sent) == 4
         assert len(smtp_server.messages) == 6 and len(slack_hook) == 2
+        # the connections made from NTP_SMTP_* / NTP_SLACK_WEBHOOK_URL live for one send only: a process started
+        # later from this one (the next `ntp run`) must not inherit a connection to this test's servers
+        assert not [k for k in os.environ if k.startswith("AIRFLOW_CONN_NTP")]
     finally:
         (data_dir / "recipients.csv").unlink()
 
