@@ -19,11 +19,11 @@ from pathlib import Path
 
 from alerts import delivery, recipients, render
 from alerts.chart import progress_png
+from alerts.findings import fetch_findings, findings_csv
 from alerts.workbook import findings_xlsx
-from ntp import warehouse
-from ntp.findings import fetch_findings, findings_csv
-from ntp.periods import parse_period
-from ntp.settings import load
+from ntp_core import warehouse
+from ntp_core.periods import parse_period
+from ntp_core.settings import load
 
 
 @dataclass
@@ -48,7 +48,7 @@ class AlertOutcome:
 
 def _headline(conn, period: date) -> dict:
     """Reporting coverage and national figures for the month (province figures, current block)."""
-    from ntp.reference import provinces_for
+    from ntp_core.reference import provinces_for
 
     expected = len(provinces_for(period))
     files = conn.execute(
@@ -145,7 +145,7 @@ def _progress(conn, period: date, provinces: list[str]) -> dict[str, dict]:
 
 
 def _province_names(period: date) -> dict[str, str]:
-    from ntp.reference import provinces_for
+    from ntp_core.reference import provinces_for
 
     return {p.province_code: p.short_name for p in provinces_for(period)}
 

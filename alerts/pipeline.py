@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 from alerts.delivery import send_email, smtp_settings
-from ntp.settings import load
+from ntp_core.settings import load
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 

@@ -10,7 +10,7 @@ import io
 import logging
 import re
 
-from ntp.settings import load
+from ntp_core.settings import load
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The findings workbook a province receives and returns: its open findings with Vietnamese headers, the
 province and component names, both figures and the delta, status, file:row and the finding id, and two empty
 answer columns (`Giải trình`, `Hướng xử lý`). ingestion.responses reads it back; both take the labels from
-ntp.response_workbook. Every text is written as a text cell, never as a formula."""
+ntp_core.response_workbook. Every text is written as a text cell, never as a formula."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import xlsxwriter
 
 from alerts.formats import word
 from alerts.grouping import cause_text, group
-from ntp.response_workbook import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
+from ntp_core.response_workbook import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
 
 ACTIONS = ["Sẽ sửa số liệu", "Số liệu đúng"]
 PROVINCE_FIGURE, TREASURY_FIGURE, DELTA = FIGURES

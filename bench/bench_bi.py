@@ -49,8 +49,8 @@ def months_back(n: int, last: date = date(2025, 6, 1)) -> list[date]:
 def build_warehouse(months: int, provinces: str) -> None:
     from generator import generate
     from ingestion.load import ingest_file
-    from ntp import warehouse
-    from ntp.settings import load
+    from ntp_core import warehouse
+    from ntp_core.settings import load
 
     settings = load()
     url = warehouse.url(settings)
@@ -87,9 +87,10 @@ def main() -> None:
 
     import psycopg
 
-    from ntp import bi, warehouse
+    from ntp import bi
     from ntp.bi_bundle import Content
-    from ntp.settings import load
+    from ntp_core import warehouse
+    from ntp_core.settings import load
 
     settings = load()
     rows, per_dashboard = [], {}

@@ -146,7 +146,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     import psycopg
 
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     server = warehouse.embedded()
     server.start()

@@ -37,7 +37,7 @@ HEADER = (
 
 
 def write_extract(path: Path, lines: int, seed: int = 0) -> None:
-    from ntp.reference import components, provinces_63
+    from ntp_core.reference import components, provinces_63
 
     rng = random.Random(seed)
     codes = [c.treasury_code for c in components()]
@@ -75,8 +75,8 @@ def main() -> None:
     import resource
 
     from ingestion.load import ingest_file
-    from ntp import warehouse
-    from ntp.settings import load
+    from ntp_core import warehouse
+    from ntp_core.settings import load
 
     server = warehouse.embedded()
     server.start()

@@ -41,9 +41,9 @@ def main() -> None:
     os.environ.pop("WAREHOUSE_URL", None)
     from generator import generate
     from ingestion.load import ingest_files
-    from ntp import warehouse
-    from ntp.reference import provinces_63
-    from ntp.settings import load
+    from ntp_core import warehouse
+    from ntp_core.reference import provinces_63
+    from ntp_core.settings import load
 
     server = warehouse.embedded()
     server.start()

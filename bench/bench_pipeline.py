@@ -67,7 +67,7 @@ def prepare(data: Path) -> None:
     """Start the embedded warehouse and migrate Airflow's metadata: one-time costs, outside the clock."""
     code = (
         "from ntp import warehouse, orchestrate\n"
-        "from ntp.settings import load\n"
+        "from ntp_core.settings import load\n"
         "s = load(); url = warehouse.url(s); warehouse.bootstrap(url)\n"
         "env = orchestrate.airflow_env(s, url)\n"
         "orchestrate.ensure_airflow_db(env); orchestrate.ensure_dbt_manifest(env)\n"
@@ -83,7 +83,7 @@ def raw_copy_rows_per_s(data: Path, work: Path, lines: int = 1_000_000, runs: in
     """The machine's speed reference: raw COPY of `lines` Treasury lines into an unindexed all-text table."""
     import psycopg
 
-    from ntp.warehouse import EmbeddedServer
+    from ntp_core.warehouse import EmbeddedServer
 
     csv = work / "reference.csv"
     write_extract(csv, lines)
@@ -141,9 +141,10 @@ from datetime import date
 from pathlib import Path
 from ingestion.inbox import files_for_period
 from ingestion.load import ingest_files
-from ntp import orchestrate, warehouse
+from ntp import orchestrate
+from ntp_core import warehouse
 from ntp.dbt_results import summarise
-from ntp.settings import load
+from ntp_core.settings import load
 s = load(); url = warehouse.url(s); env = orchestrate.airflow_env(s, url)
 period = date({month.year}, {month.month}, 1)
 t0 = time.perf_counter()

@@ -55,8 +55,8 @@ def ntp_inbox_watch():
         from datetime import date
 
         from ingestion.inbox import confined_inbox, pending_months, trigger_requests
-        from ntp import warehouse
-        from ntp.settings import load
+        from ntp_core import warehouse
+        from ntp_core.settings import load
 
         settings = load()
         inbox = confined_inbox(get_current_context()["params"].get("inbox"), settings.inbox_dir)

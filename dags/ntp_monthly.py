@@ -17,7 +17,7 @@ from cosmos.operators.local import DbtBuildLocalOperator
 from ntp_timetables import MonthlyReportTimetable  # plugins/: a custom timetable must be a registered plugin
 
 # The pool bounding warehouse-heavy tasks (loads, dbt): a constant of the base layer, which is light to import.
-from ntp.settings import WAREHOUSE_POOL  # noqa: TID253
+from ntp_core.settings import WAREHOUSE_POOL  # noqa: TID253
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt_project"
@@ -81,7 +81,7 @@ def ntp_monthly():
     @task
     def resolve_period() -> str:
         """The report month of this run, YYYY-MM."""
-        from ntp.periods import label, parse_period
+        from ntp_core.periods import label, parse_period
 
         context = get_current_context()
         explicit = context["params"].get("period")
@@ -95,7 +95,7 @@ def ntp_monthly():
         """Create schemas and raw/audit tables if missing; export PG* for dbt when embedded."""
         import os
 
-        from ntp import warehouse
+        from ntp_core import warehouse
 
         url = warehouse.url()
         warehouse.bootstrap(url)
@@ -106,9 +106,9 @@ def ntp_monthly():
     def discover_files(period: str) -> list[str]:
         """The files of the inbox that belong to this month, by content."""
         from ingestion.inbox import confined_inbox, files_for_period
-        from ntp import warehouse
-        from ntp.periods import parse_period
-        from ntp.settings import load
+        from ntp_core import warehouse
+        from ntp_core.periods import parse_period
+        from ntp_core.settings import load
 
         inbox = confined_inbox(get_current_context()["params"].get("inbox"), load().inbox_dir)
         files = files_for_period(inbox, parse_period(period), warehouse.url())
@@ -127,8 +127,8 @@ def ntp_monthly():
         from dataclasses import asdict
 
         from ingestion.load import ingest_file as ingest
-        from ntp import warehouse
-        from ntp.periods import parse_period
+        from ntp_core import warehouse
+        from ntp_core.periods import parse_period
 
         result = ingest(Path(path), warehouse_url=warehouse.url(), run_period=parse_period(period))
         print(
@@ -141,7 +141,7 @@ def ntp_monthly():
     def validate_batches(results: list[dict]) -> dict:
         """Great Expectations on every batch loaded in this run."""
         from expectations.validate import validate_file_batch
-        from ntp import warehouse
+        from ntp_core import warehouse
 
         url = warehouse.url()
         summary = {"validated": 0, "failed": []}

@@ -32,7 +32,7 @@ class BatchValidation:
 
 @cache
 def _placeholders() -> dict[str, list[str]]:
-    from ntp.reference import components, provinces_34, provinces_63
+    from ntp_core.reference import components, provinces_34, provinces_63
 
     p63 = [p.province_code for p in provinces_63()]
     p34 = [p.province_code for p in provinces_34()]
@@ -110,7 +110,7 @@ def validate_file_batch(file_id: int, warehouse_url: str) -> BatchValidation:
     """Validate the raw rows of one loaded file with its suite; store one row per expectation in
     audit.validation_results (replacing an earlier validation of the same file); return the failures.
     `success` is False when a critical expectation fails; warnings are returned as failures too."""
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     with connect(warehouse_url) as conn:
         row = conn.execute("select kind, status from audit.files where file_id = %s", (file_id,)).fetchone()

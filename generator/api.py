@@ -22,8 +22,8 @@ from generator.report import ProvinceReport, assemble
 from generator.tables import TRUTH_HEADER
 from generator.treasury import HEADER, PLAN_HEADER, line_rows, month_lines, plan_lines, plan_rows, write_csv
 from generator.workbook import decimals_for, report_date, strip_diacritics, write_workbook
-from ntp import reference
-from ntp.periods import add_months, period_range
+from ntp_core import reference
+from ntp_core.periods import add_months, period_range
 
 AMOUNT_COLS = (9, 10, 11)
 

@@ -24,8 +24,8 @@ from generator.report import ProvinceReport, assemble
 from generator.tables import TRUTH_HEADER
 from generator.treasury import HEADER
 from generator.workbook import decimals_for, report_date, write_workbook
-from ntp import reference
-from ntp.reference import Province
+from ntp_core import reference
+from ntp_core.reference import Province
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 BOMB_BYTES = 160 * 1024 * 1024  # uncompressed sheet XML; compresses to well under 1 MB

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from ntp.periods import period_range
+from ntp_core.periods import period_range
 
 
 def _scale(text: str) -> str:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from ntp import reference
-from ntp.reference import Component, Province
+from ntp_core import reference
+from ntp_core.reference import Component, Province
 
 CAPITAL_TYPES = ("DTPT", "SN")
 FUNDS = ("NSTW", "NSDP")

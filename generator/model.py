@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 
 from generator.layout import FUNDS, carryover_deadline, slots
-from ntp import reference
+from ntp_core import reference
 
 MILLION = 1_000_000
 #: Offsets of carried-over plan years: nam_kh = year - 1, year - 2, and year - 3 (only planted, for D02).

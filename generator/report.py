@@ -15,7 +15,7 @@ import numpy as np
 
 from generator.layout import CAPITAL_TYPES, Sheet, members, sheet, slot_index
 from generator.model import YearFigures
-from ntp.reference import Province
+from ntp_core.reference import Province
 
 B_CUR, B_CO = 0, 1
 M_PLAN, M_ALLOC, M_DISB = 0, 1, 2

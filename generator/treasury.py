@@ -17,7 +17,7 @@ import numpy as np
 from generator.layout import FUNDS, slots
 from generator.messy import CsvStyle, to_cp1258
 from generator.model import CARRY_OFFSETS, YearFigures
-from ntp import reference
+from ntp_core import reference
 
 HEADER = (
     "ky_bao_cao",

@@ -22,8 +22,8 @@ from generator.model import CARRY_OFFSETS
 from generator.report import B_CUR, ProvinceReport, rate
 from generator.tables import BROKEN_HEADER, TRUTH_HEADER, truth_row, write_table
 from generator.totals import TOTALS_HEADER
-from ntp import reference
-from ntp.periods import add_months
+from ntp_core import reference
+from ntp_core.periods import add_months
 
 
 def after_allocation_deadline(d: date) -> bool:

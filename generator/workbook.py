@@ -18,7 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from generator.layout import SHEET_NAMES, SHEET_TITLES
 from generator.messy import Style, vn_number
 from generator.report import B_CUR, M_DISB, M_PLAN, ProvinceReport, SheetReport, rate
-from ntp.periods import add_months
+from ntp_core.periods import add_months
 
 FIXED_CREATED = datetime(2020, 1, 1, 8, 0, 0)
 MEASURE_LABELS = ("Kế hoạch vốn giao", "Đã phân bổ chi tiết", "Lũy kế giải ngân từ đầu năm")

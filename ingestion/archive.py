@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ntp.settings import private_dir
+from ntp_core.settings import private_dir
 
 _SAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ingestion.text import fold
-from ntp.reference import Component, components
+from ntp_core.reference import Component, components
 
 _PREFIX = re.compile(r"^(?:tieu du an|du an|noi dung(?: thanh phan)?|nd|da|tda)\s*\d*(?:\s|$)")
 

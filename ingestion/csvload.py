@@ -20,7 +20,7 @@ from ingestion.csvformat import CsvFormat, sniff_csv
 from ingestion.errors import RejectedFile
 from ingestion.file_period import ky_bao_cao_period
 from ingestion.treasury_contract import AMOUNTS, MAX_AMOUNT, PLAN_COLUMNS, TREASURY_COLUMNS
-from ntp.reference import components, provinces_34, provinces_63, provinces_for
+from ntp_core.reference import components, provinces_34, provinces_63, provinces_for
 
 COPY_CHUNK = 1 << 20
 

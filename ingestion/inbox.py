@@ -88,7 +88,7 @@ def _known(warehouse_url: str, hashes: dict[Path, str]) -> set[Path]:
     if not hashes:
         return set()
     from ingestion.identify import is_unsafe_name
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     with connect(warehouse_url) as conn:
         rows = conn.execute(

@@ -18,8 +18,8 @@ from ingestion.archive import NotARegularFile, empty_file_key, quarantine, take
 from ingestion.errors import RejectedFile
 from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
 from ingestion.responses import load_response
-from ntp.settings import Settings
-from ntp.settings import load as load_settings
+from ntp_core.settings import Settings
+from ntp_core.settings import load as load_settings
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,16 @@ def human_message(name: str, err: RejectedFile) -> str:
 
 
 def _connect(warehouse_url: str) -> psycopg.Connection:
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     return connect(warehouse_url)
+
+
+def _file_status(conn: psycopg.Connection, file_id: int) -> str:
+    row = conn.execute("select status from audit.files where file_id = %s", (file_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"audit.files has no file_id {file_id}")
+    return str(row[0])
 
 
 def ingest_file(
@@ -219,7 +226,7 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date
         for c in report.cells:
             copy.write_row((file_id, c[0], c[1], c[2], report.period, report.province_code, *c[3:]))
     manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)
-    status = conn.execute("select status from audit.files where file_id = %s", (file_id,)).fetchone()[0]
+    status = _file_status(conn, file_id)
     return IngestResult(
         file_id,
         str(path),
@@ -256,7 +263,7 @@ def _load_csv(conn: psycopg.Connection, path: Path, base: dict, kind: str, today
         error_message=message,
     )
     manifest.recompute_versions(conn, kind, res.period, res.province_code)
-    status = conn.execute("select status from audit.files where file_id = %s", (file_id,)).fetchone()[0]
+    status = _file_status(conn, file_id)
     return IngestResult(
         file_id,
         str(path),

@@ -7,7 +7,7 @@ from functools import cache
 
 from ingestion.labels import labels
 from ingestion.text import fold
-from ntp.reference import MERGER_DATE, Province, provinces_34, provinces_63, provinces_for
+from ntp_core.reference import MERGER_DATE, Province, provinces_34, provinces_63, provinces_for
 
 
 def _strip_prefixes(folded: str) -> str:

@@ -25,7 +25,7 @@ import psycopg
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
 from ingestion.text import fold
-from ntp.response_workbook import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
+from ntp_core.response_workbook import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
 
 KIND = "finding_response"
 HEADER_ROWS = 8  # the header row is looked for in the first rows of the sheet

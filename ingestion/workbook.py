@@ -23,7 +23,7 @@ from ingestion.numbers import NumberError, parse_number
 from ingestion.provinces import province_from_title
 from ingestion.sheetxml import SheetFacts
 from ingestion.text import fold
-from ntp.reference import MERGER_DATE
+from ntp_core.reference import MERGER_DATE
 
 MAX_HEADER_SCAN = 40
 _FOOTER_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")

@@ -5,7 +5,7 @@ it cannot share the project's venv: its pins conflict with Airflow's). Its state
 `$NTP_DATA_DIR/superset`: the metadata database (SQLite), the secret key and the admin password, both
 generated on first start with mode 0600. It reads the warehouse as the read-only role `ntp_bi`, whose
 password is NTP_BI_PASSWORD or, when unset, one generated into `$NTP_DATA_DIR/bi-password` (0600) and set on
-the role by the administrator's step of the embedded server (`ntp.warehouse.init`, a SCRAM verifier). The
+the role by the administrator's step of the embedded server (`ntp_core.warehouse.init`, a SCRAM verifier). The
 dashboards come from `bi/` (ntp/bi_bundle.py) and are imported through Superset's REST API at every start.
 """
 
@@ -29,9 +29,9 @@ import psycopg
 import requests
 from psycopg.conninfo import make_conninfo
 
-from ntp import warehouse
 from ntp.bi_bundle import DATABASE_FILE, Content, superset_uri
-from ntp.settings import PROJECT_ROOT, Settings
+from ntp_core import warehouse
+from ntp_core.settings import PROJECT_ROOT, Settings
 
 BI_DIR = PROJECT_ROOT / "bi"
 REQUIREMENTS = BI_DIR / "requirements.txt"

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import yaml
 
-from ntp.settings import PROJECT_ROOT
+from ntp_core.settings import PROJECT_ROOT
 
 BI_DIR = PROJECT_ROOT / "bi"
 LANGS = ("vi", "en")

@@ -10,7 +10,7 @@ warnings.filterwarnings("ignore", module="platformdirs")
 
 
 def _period(text: str) -> str:
-    from ntp.periods import parse_period
+    from ntp_core.periods import parse_period
 
     try:
         return parse_period(text).strftime("%Y-%m")
@@ -19,8 +19,8 @@ def _period(text: str) -> str:
 
 
 def cmd_warehouse(args: argparse.Namespace) -> int:
-    from ntp import warehouse
-    from ntp.settings import load
+    from ntp_core import warehouse
+    from ntp_core.settings import load
 
     settings = load()
     if args.action == "init":
@@ -53,7 +53,7 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
 
 def cmd_bi(args: argparse.Namespace) -> int:
     from ntp.bi import BIError, import_into, serve, setup
-    from ntp.settings import load
+    from ntp_core.settings import load
 
     try:
         if args.setup:
@@ -85,7 +85,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from ntp.findings import print_findings
+    from alerts.findings import print_findings
 
     province = args.province.zfill(2) if args.province else None
     return print_findings(args.period, fmt=args.format, out=sys.stdout, language=args.language, province=province)
@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ntp.warehouse import WarehouseError
+    from ntp_core.warehouse import WarehouseError
 
     try:
         return int(args.func(args) or 0)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ntp.settings import load
+from ntp_core.settings import load
 
 XCOM_KEY = "dbt_results"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import shutil
 import time
 
-from ntp import warehouse
 from ntp.orchestrate import run_month
-from ntp.periods import label, period_range
-from ntp.settings import load
+from ntp_core import warehouse
+from ntp_core.periods import label, period_range
+from ntp_core.settings import load
 
 
 def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: int = 2024) -> int:

@@ -16,10 +16,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ntp import warehouse
 from ntp.dbt_results import results_path
-from ntp.periods import parse_period
-from ntp.settings import PROJECT_ROOT, WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS, Settings, load
+from ntp_core import warehouse
+from ntp_core.periods import parse_period
+from ntp_core.settings import PROJECT_ROOT, WAREHOUSE_POOL, WAREHOUSE_POOL_SLOTS, Settings, load
 
 DAG_ID = "ntp_monthly"
 DBT_DIR = PROJECT_ROOT / "dbt_project"

@@ -19,8 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from ntp import reference, warehouse
-from ntp.periods import period_range
+from ntp_core import reference, warehouse
+from ntp_core.periods import period_range
 
 RULES = tuple(r.rule_id for r in reference.rule_catalogue())
 LOOSE_RULES = {"NTP-A04", "NTP-C01"}

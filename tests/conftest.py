@@ -22,7 +22,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def warehouse_url(data_dir: Path) -> Iterator[str]:
     """A real PostgreSQL (embedded, from the pgserver wheel) with the raw/audit schema created."""
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     server = warehouse.embedded()
     server.start()
@@ -35,7 +35,7 @@ def warehouse_url(data_dir: Path) -> Iterator[str]:
 @pytest.fixture
 def clean_warehouse(warehouse_url: str) -> str:
     """The session warehouse emptied of raw, audit and dbt-built rows, for tests that need a blank slate."""
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
         conn.execute(
@@ -58,7 +58,7 @@ def dbt(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
     import subprocess
     import sys
 
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     target = tmp_path_factory.mktemp("dbt-target")
     env = dict(os.environ, **warehouse.libpq_env(warehouse_url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")

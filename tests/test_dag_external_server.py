@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from ntp.settings import PROJECT_ROOT
+from ntp_core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def _free_port() -> int:
 
 class Cluster:
     def __init__(self, base: Path):
-        from ntp import warehouse
+        from ntp_core import warehouse
 
         self.bindir = _debian_bindir()
         base.mkdir(mode=0o700)
@@ -133,7 +133,7 @@ def _embedded_findings(base: Path, inbox: Path) -> list[tuple]:
     """The same files through the same loader and dbt project on an embedded server (no Airflow)."""
     from ingestion.inbox import files_for_period
     from ingestion.load import ingest_file
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     server = warehouse.EmbeddedServer(base / "embedded" / "warehouse")
     server.start()
@@ -253,9 +253,9 @@ def _wait_http(url: str, procs: list[subprocess.Popen], timeout: float = 600) ->
 def test_the_dag_on_celery_with_two_workers_finds_the_same(month, tmp_path: Path):
     """Debian's redis-server as the broker, an api-server, two `airflow celery worker`s and the DAG run sent
     to them by `airflow dags test --use-executor`; Airflow's metadata in PostgreSQL (SQLite serves one process)."""
-    from ntp import warehouse
     from ntp.orchestrate import airflow_env, ensure_airflow_db
-    from ntp.settings import Settings
+    from ntp_core import warehouse
+    from ntp_core.settings import Settings
 
     redis_server = shutil.which("redis-server")
     if not redis_server:

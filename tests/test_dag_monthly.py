@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ntp.settings import PROJECT_ROOT
+from ntp_core.settings import PROJECT_ROOT
 
 NTP = str(Path(sys.executable).parent / "ntp")
 PLANTED_DELTA = 987_654_321  # VND added to one Treasury line: far beyond max(1,000,000, 0.05 %)
@@ -22,8 +22,8 @@ PLANTED_DELTA = 987_654_321  # VND added to one Treasury line: far beyond max(1,
 
 def _airflow_env(data_dir: Path) -> dict[str, str]:
     from ntp.orchestrate import airflow_env
-    from ntp.settings import load
-    from ntp.warehouse import url
+    from ntp_core.settings import load
+    from ntp_core.warehouse import url
 
     return airflow_env(load(), url())
 
@@ -118,7 +118,7 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(
     assert out.returncode == 0, out.stderr
     findings = json.loads(out.stdout)
     a01 = [f for f in findings if f["rule_id"] == "NTP-A01"]
-    from ntp.reference import components
+    from ntp_core.reference import components
 
     component = next(c.component_key for c in components() if c.treasury_code == planted["ma_ctmt"])
     matching = [

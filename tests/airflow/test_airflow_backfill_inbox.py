@@ -47,7 +47,7 @@ def _ntp(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def _url(data_dir: Path) -> str:
-    from ntp.warehouse import EmbeddedServer
+    from ntp_core.warehouse import EmbeddedServer
 
     return EmbeddedServer(data_dir / "warehouse").url()
 
@@ -91,7 +91,7 @@ def marts_checksums(url: str) -> dict[str, tuple[int, str]]:
 @pytest.fixture(scope="module")
 def instances(tmp_path_factory: pytest.TempPathFactory):
     from generator import generate
-    from ntp.warehouse import EmbeddedServer
+    from ntp_core.warehouse import EmbeddedServer
 
     root = tmp_path_factory.mktemp("airflow-backfill")
     gen = root / "generated"
@@ -158,9 +158,9 @@ def test_backfill_reproduces_month_by_month_runs(instances: dict) -> None:
 
 BACKFILL_DRY_RUN = r"""
 import subprocess, sys
-from ntp import warehouse
+from ntp_core import warehouse
 from ntp.orchestrate import VENV_BIN, airflow_env
-from ntp.settings import load
+from ntp_core.settings import load
 settings = load()
 env = airflow_env(settings, warehouse.url(settings))
 proc = subprocess.run([str(VENV_BIN / "airflow"), "backfill", "create", "--dag-id", "ntp_monthly",
@@ -214,9 +214,9 @@ def _triggered_runs(data_dir: Path) -> dict[str, dict]:
 
 WATCH = r"""
 import subprocess, sys
-from ntp import warehouse
+from ntp_core import warehouse
 from ntp.orchestrate import VENV_BIN, airflow_env
-from ntp.settings import load
+from ntp_core.settings import load
 settings = load()
 env = airflow_env(settings, warehouse.url(settings))
 proc = subprocess.run([str(VENV_BIN / "airflow"), "dags", "test", "ntp_inbox_watch"], env=env,

@@ -270,7 +270,7 @@ def test_findings_cli_formats(built, capsys) -> None:
     assert main(["findings", "--period", "2024-05", "--province", "12", "--language", "en"]) == 0
     table = capsys.readouterr().out
     assert "10 figures, ≈ 1,000 ×" in table and "finding(s) for 2024-05" in table
-    from ntp.findings import print_findings
+    from alerts.findings import print_findings
 
     out = io.TextIOWrapper(io.BytesIO())
     assert print_findings("2024-05", fmt="xlsx", out=out, province="12") == 0

@@ -21,8 +21,8 @@ def built(scenario):
 
 
 def _workbook(code: str):
+    from alerts.findings import fetch_findings
     from alerts.workbook import findings_xlsx
-    from ntp.findings import fetch_findings
 
     rows = [f for f in fetch_findings("2024-05", province=code) if f["status"] != "resolved"]
     wb = openpyxl.load_workbook(io.BytesIO(findings_xlsx(rows, period="2024-05", province=code)))

@@ -25,7 +25,7 @@ import requests
 
 from ntp import bi
 from ntp.bi_bundle import Content, Dashboard
-from ntp.settings import load
+from ntp_core.settings import load
 from tests.bi.browser import Browser
 from tests.dbt.conftest import ingest_generated
 
@@ -45,7 +45,7 @@ def generated(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> P
     """One generated month for four provinces, through the real loader and dbt (seeds and models; ntp_bi gets the
     password `make bi` would use, as a deployment's dbt runs set it from NTP_BI_PASSWORD)."""
     from generator import generate
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
         conn.execute(

@@ -22,7 +22,7 @@ STAR_MODELS = (
 @pytest.fixture(scope="session")
 def dbt_with_env(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
     """Like the `dbt` fixture, but with extra environment per call (e.g. NTP_BI_PASSWORD)."""
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     target = tmp_path_factory.mktemp("dbt-target-star")
     dbt_bin = str(Path(sys.executable).parent / "dbt")
@@ -75,7 +75,7 @@ def ingest_generated(out: Path, warehouse_url: str) -> None:
 def generated_year(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2024 (and June–July 2025) for three provinces, generated, ingested; dbt not run yet."""
     from generator import generate
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
         conn.execute(

@@ -15,7 +15,7 @@ PASSWORD = "bi-test-only-not-a-secret"
 def bi_url(warehouse_url: str, dbt_with_env) -> str:
     """The administrator's one-time step sets the password (as a SCRAM verifier), then dbt builds the marts
     with the password in its environment and debug logging on, as an operator asking for a reset would."""
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     server = warehouse.embedded()
     with psycopg.connect(server.admin_url(), autocommit=True) as admin:

@@ -24,7 +24,7 @@ MEASURES = ("plan_assigned", "allocated", "disbursed_cumulative")
 
 
 def query(url: str, sql: str, params=()) -> list[tuple]:
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     with warehouse.connect(url) as conn:
         return conn.execute(sql, params).fetchall()
@@ -40,7 +40,7 @@ def published(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory)
     """The generated year, ingested by the real loader (quarantines included) and built once by dbt."""
     from generator import generate
     from ingestion.load import ingest_file
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     with warehouse.connect(warehouse_url, autocommit=True) as conn:
         conn.execute(

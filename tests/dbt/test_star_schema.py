@@ -31,7 +31,7 @@ MEASURES = {
 
 
 def query(url: str, sql: str, params=()) -> list[tuple]:
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     with warehouse.connect(url) as conn:
         return conn.execute(sql, params).fetchall()
@@ -238,7 +238,7 @@ def test_in_month_disbursement_and_merger_month(built: Path, warehouse_url: str)
 def test_incremental_month_is_idempotent_and_revision_updates_past_month(built: Path, warehouse_url: str, dbt_with_env):
     """A rerun of a month changes nothing; a revised workbook for a past month, ingested by a later month's run,
     updates that month and the next month's in-month figure; the result equals a full rebuild."""
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     before = {t: checksum(warehouse_url, t) for t in MARTS}
     dbt_with_env("build", "--select", STAR_MODELS, "--vars", "{period: '2024-06'}")

@@ -17,10 +17,10 @@ from expectations.validate import validate_file_batch  # noqa: E402
 @pytest.fixture
 def load(clean_warehouse, tmp_path):
     from ingestion.load import ingest_file
-    from ntp.settings import Settings
+    from ntp_core.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "d", inbox_dir=tmp_path / "i", warehouse_url=None)
-    with __import__("ntp.warehouse", fromlist=["connect"]).connect(clean_warehouse, autocommit=True) as c:
+    with __import__("ntp_core.warehouse", fromlist=["connect"]).connect(clean_warehouse, autocommit=True) as c:
         c.execute("truncate audit.validation_results")
 
     def run(path):
@@ -30,7 +30,7 @@ def load(clean_warehouse, tmp_path):
 
 
 def _stored(url, file_id):
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     with connect(url) as conn:
         return conn.execute(
@@ -50,7 +50,7 @@ def test_clean_workbook_and_treasury_pass(load, clean_warehouse, tmp_path):
 
 
 def test_negative_and_absurd_amounts_fail_and_are_stored(load, clean_warehouse, tmp_path):
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     kb = load(write_csv(tmp_path / "k.csv", TREASURY_HEADER, treasury_rows()))
     assert kb.status == "loaded"
@@ -76,7 +76,7 @@ def test_implausible_rate_is_a_warning(load, clean_warehouse, tmp_path):
     from ingest_samples import Variant
 
     wb = load(write_workbook(tmp_path / "a.xlsx", Variant()))
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     with connect(clean_warehouse, autocommit=True) as conn:
         conn.execute(

@@ -83,7 +83,7 @@ def _body(rows: list[list]) -> list[list]:
 
 def test_written_identities(clean) -> None:
     """Tổng số = NSTW + NSĐP and parent = Σ direct children, in the written (rounded) figures."""
-    from ntp.reference import components
+    from ntp_core.reference import components
 
     comps = {c.component_key: c for c in components()}
     out, _ = clean

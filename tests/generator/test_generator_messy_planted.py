@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 from generator import generate
 from generator.layout import component_by_key
 from generator.messy import old_tone
-from ntp import reference
+from ntp_core import reference
 
 # NTP-F01 (an unreadable file) is planted by the broken corpus, not the messy one.
 RULES = {r.rule_id for r in reference.rule_catalogue()} - {"NTP-F01"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ntp.settings import Settings
+from ntp_core.settings import Settings
 
 RUN = date(2024, 3, 1)
 
@@ -39,7 +39,7 @@ def ingest(clean_warehouse: str, settings: Settings):
 @pytest.fixture
 def db(clean_warehouse: str):
     """`db(sql, params)` -> rows."""
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     conn = connect(clean_warehouse, autocommit=True)
 

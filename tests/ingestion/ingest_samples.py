@@ -17,7 +17,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from ntp.reference import components
+from ntp_core.reference import components
 
 MEASURES = ("Kế hoạch vốn giao", "Đã phân bổ chi tiết", "Lũy kế giải ngân từ đầu năm")
 SOURCES = ("Tổng số", "NSTW", "NSĐP")

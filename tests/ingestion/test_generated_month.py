@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ntp.reference import components
-from ntp.settings import Settings
+from ntp_core.reference import components
+from ntp_core.settings import Settings
 
 MONTH = date(2024, 3, 1)
 PROVINCES = ["01", "11", "49", "79", "91"]
@@ -33,7 +33,7 @@ class Month:
 def _ingest_month(url: str, tmp: Path, **kw) -> Month:
     from generator import generate
     from ingestion.load import ingest_files
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     with connect(url, autocommit=True) as conn:
         conn.execute(
@@ -49,7 +49,7 @@ def _ingest_month(url: str, tmp: Path, **kw) -> Month:
 
 
 def _query(url: str, sql: str, params: tuple | None = None) -> list[tuple]:
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     with connect(url, autocommit=True) as conn:
         return conn.execute(sql, params).fetchall()

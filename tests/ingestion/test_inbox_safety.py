@@ -133,7 +133,7 @@ def test_both_dags_read_the_inbox_through_the_confinement(dag_file: str, task: s
     """The task that reads the run conf `inbox` passes it through confined_inbox before any listing."""
     import ast
 
-    from ntp.settings import PROJECT_ROOT
+    from ntp_core.settings import PROJECT_ROOT
 
     tree = ast.parse((PROJECT_ROOT / "dags" / dag_file).read_text(encoding="utf-8"))
     (fn,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == task]

@@ -46,7 +46,7 @@ def test_canonical_extract_takes_the_bulk_path_and_matches_the_staging_path(clea
     file silently fell back to staging)."""
     from ingestion.csvload import load_csv
     from ingestion.manifest import insert
-    from ntp.warehouse import connect
+    from ntp_core.warehouse import connect
 
     rows = _with_unknown_codes(treasury_rows(n=12), (3,))
     rows.append(list(rows[4]))  # a re-run export repeats a line

@@ -31,7 +31,7 @@ def private_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def start_private_server(data_dir: Path):
     """A second embedded PostgreSQL under `data_dir/warehouse`, schema created; the caller stops it."""
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     server = warehouse.EmbeddedServer(data_dir / "warehouse")
     server.start()
@@ -99,7 +99,7 @@ def marts_checksums_by_content(url: str) -> dict[str, tuple[int, str]]:
 
 def big_extract(path: Path, lines: int, province: str = "14", period: str = "202402") -> None:
     """A valid Treasury extract of one province (default Sơn La, 14) with `lines` distinct lines."""
-    from ntp.reference import components
+    from ntp_core.reference import components
 
     codes = sorted({c.treasury_code for c in components() if c.treasury_code})
     year = int(period[:4])

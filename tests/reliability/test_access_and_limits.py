@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ntp.settings import PROJECT_ROOT, Settings
+from ntp_core.settings import PROJECT_ROOT, Settings
 
 from . import support
 
@@ -335,7 +335,7 @@ def _modes(root: Path) -> dict[str, int]:
 
 
 def test_embedded_server_files_are_private_and_no_parent_folder_changes(tmp_path: Path):
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     home = tmp_path / "home" / "owner"
     home.mkdir(parents=True)
@@ -402,7 +402,7 @@ NASTY_PASSWORD = "p/w#x%y?z@a:b c'd\\e"  # every character a URL or a conninfo t
 def test_pg_variables_with_a_password_full_of_url_characters_connect(warehouse_url: str, monkeypatch):
     import psycopg
 
-    from ntp import settings, warehouse
+    from ntp_core import settings, warehouse
 
     server = warehouse.embedded()
     with psycopg.connect(server.admin_url(), autocommit=True) as admin:
@@ -430,7 +430,7 @@ def test_pg_variables_with_a_password_full_of_url_characters_connect(warehouse_u
 def test_warehouse_up_prints_no_password_and_its_hint_connects_as_the_pipeline_role(tmp_path: Path):
     import psycopg
 
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     ntp = str(Path(sys.executable).parent / "ntp")
     env = support.private_env(tmp_path / "data")

@@ -46,7 +46,7 @@ class Crash:
 
 
 def _new_database(server, name: str) -> str:
-    from ntp import warehouse
+    from ntp_core import warehouse
 
     # Databases are created by the administrator's step, owned by the pipeline role (which cannot create any).
     with psycopg.connect(server.admin_url(), autocommit=True) as conn:
@@ -59,7 +59,7 @@ def _new_database(server, name: str) -> str:
 
 def _ingest_all(url: str, files: list[Path], data: Path) -> list[str]:
     from ingestion.load import ingest_file
-    from ntp.settings import Settings
+    from ntp_core.settings import Settings
 
     settings = Settings(data_dir=data, inbox_dir=data / "inbox", warehouse_url=url)
     return [ingest_file(f, warehouse_url=url, run_period=MONTH, settings=settings).status for f in files]

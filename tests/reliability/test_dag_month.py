@@ -24,8 +24,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ntp.reference import rule_catalogue
-from ntp.settings import PROJECT_ROOT
+from ntp_core.reference import rule_catalogue
+from ntp_core.settings import PROJECT_ROOT
 
 from . import support
 
@@ -151,7 +151,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory):
     try:
         url = server.url()
         # The administrator's one-time step gives ntp_bi its password (the DAG never creates roles).
-        from ntp import warehouse
+        from ntp_core import warehouse
 
         warehouse.init(server.admin_url(), url, bi_password=BI_PASSWORD)
         runs = {"A": _run(data, inbox, url)}

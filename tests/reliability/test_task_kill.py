@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ntp.settings import PROJECT_ROOT
+from ntp_core.settings import PROJECT_ROOT
 
 from . import support
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ntp import warehouse
+from ntp_core import warehouse
 
 # Scoring tables of the generated-year test, printed in pytest's terminal summary (tests/rules/conftest.py).
 SCORE_REPORTS: list[str] = []

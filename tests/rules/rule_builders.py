@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from ntp import reference
+from ntp_core import reference
 
 MEASURES = ("plan_assigned", "allocated", "disbursed_cumulative")
 M = 1_000_000  # one triệu

@@ -17,7 +17,7 @@ from conftest_rules import reset_warehouse
 
 import generator
 from ingestion import load
-from ntp import warehouse
+from ntp_core import warehouse
 
 PERIODS = "2023-01:2023-04"
 CHECKSUM = """
@@ -35,7 +35,7 @@ def _checksum(url: str, where: str = "") -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def builds(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from ntp.periods import period_range
+    from ntp_core.periods import period_range
 
     out: Path = tmp_path_factory.mktemp("incremental")
     result = generator.generate(out, PERIODS, provinces="01,11", seed=1, messy=1, plant_rate=0.05, broken=True)

@@ -14,7 +14,7 @@ import pytest
 from conftest_rules import reset_warehouse
 from rule_builders import M, Workbook, load_treasury, load_workbook, treasury_lines_of
 
-from ntp import warehouse
+from ntp_core import warehouse
 
 FEB, MAR = date(2024, 2, 1), date(2024, 3, 1)
 ND02 = ("DTPT", "NTM.ND02", "current", "NSTW")

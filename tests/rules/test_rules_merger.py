@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from rule_builders import M, Workbook, findings, load_treasury, load_workbook, treasury_lines_of
 
-from ntp import reference
+from ntp_core import reference
 
 ND02 = ("DTPT", "NTM.ND02", "current", "NSTW")
 TDA1 = ("DTPT", "GNBV.DA4.TDA1", "current", "NSTW")

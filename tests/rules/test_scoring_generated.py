@@ -26,7 +26,7 @@ PLANT_RATE = 0.02
 
 @pytest.fixture(scope="module")
 def scored(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from ntp.periods import period_range
+    from ntp_core.periods import period_range
 
     out = tmp_path_factory.mktemp("generated")
     result = generator.generate(out, PERIODS, provinces=PROVINCES, seed=7, plant_rate=PLANT_RATE, broken=True)

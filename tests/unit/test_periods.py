@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ntp.periods import add_months, label, parse_period, period_range
+from ntp_core.periods import add_months, label, parse_period, period_range
 
 
 def test_parse_period() -> None:

@@ -10,7 +10,7 @@ from ingestion import treasury_contract as contract
 from ingestion.csvformat import sniff_csv
 from ingestion.csvload import first_line_facts, kind_of_header
 from ingestion.provinces import province_from_title
-from ntp import reference
+from ntp_core import reference
 
 
 def test_constants_shared_with_dbt() -> None:

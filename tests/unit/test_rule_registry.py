@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from ntp import reference, scoring
+from ntp import scoring
+from ntp_core import reference
 
 DBT = Path(__file__).resolve().parents[2] / "dbt_project"
 QUALITY = DBT / "models" / "quality"

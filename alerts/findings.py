@@ -13,8 +13,8 @@ from typing import TextIO
 from alerts.formats import number, safe_cell, word
 from alerts.grouping import group
 from alerts.workbook import findings_xlsx
-from ntp import warehouse
-from ntp.periods import parse_period
+from ntp_core import warehouse
+from ntp_core.periods import parse_period
 
 FINDING_COLUMNS = [
     "rule_id",

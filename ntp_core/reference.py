@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from ntp.settings import PROJECT_ROOT
+from ntp_core.settings import PROJECT_ROOT
 
 SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
 DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"

@@ -27,14 +27,14 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ntp.settings import Settings, private_dir
-from ntp.settings import load as load_settings
+from ntp_core.settings import Settings, private_dir
+from ntp_core.settings import load as load_settings
 
 DATABASE = "ntp"
 SUPERUSER = "postgres"
 PIPELINE_ROLE = "ntp"
 BI_ROLE = "ntp_bi"
-SCHEMA_SQL = Path(__file__).resolve().parent.parent / "ingestion" / "sql" / "schema.sql"
+SCHEMA_SQL = Path(__file__).resolve().parent / "sql" / "schema.sql"
 #: An unprivileged account every Linux system has, for PostgreSQL's own processes when started by root.
 NOBODY = 65534
 
