@@ -128,6 +128,37 @@ def record_real_start(env: dict[str, str], logical_date: str, started_at: dateti
 _TASK_STATE = re.compile(r"Task instance state updated .*?new_state=(\w+)")
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=([\w.]+) map_index=(-?\d+)")
 _RUN_DONE = re.compile(r"DagRun Finished: .*?state=(\w+)")
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=([\w.]+)")
+_TASK_FAILED = "Task failed with exception"
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+_CREDENTIALS = re.compile(r"(://[^:/@\s]*):[^@\s]*@")
+
+
+class _FailureTracker:
+    """The last line of each failed task's traceback in the `airflow dags test` output (the exception), so a
+    failed month says why without opening the log. Credentials in URLs are masked."""
+
+    def __init__(self) -> None:
+        self.task: str | None = None
+        self.in_traceback = False
+        self.last = ""
+        self.errors: dict[str, str] = {}
+
+    def feed(self, line: str) -> None:
+        started = _TASK_START.search(line)
+        if started:
+            self.task = started.group(1)
+        if _TASK_FAILED in line:
+            self.in_traceback, self.last = True, ""
+            return
+        if not self.in_traceback:
+            return
+        if _LOG_LINE.match(line):
+            self.in_traceback = False
+            if self.task and self.last:
+                self.errors[self.task] = _CREDENTIALS.sub(r"\1:***@", self.last)[:300]
+        elif line.strip() and not line.startswith((" ", "\t", "Traceback")):
+            self.last = line.strip()
 
 
 def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool = False, quiet: bool = False) -> int:
@@ -154,6 +185,7 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     state = None
     task_state = "done"
     mapped: dict[str, Counter] = {}
+    failures = _FailureTracker()
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(PROJECT_ROOT)
@@ -161,6 +193,7 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
+            failures.feed(line)
             s = _TASK_STATE.search(line)
             if s:
                 task_state = s.group(1)
@@ -181,6 +214,9 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     ok = proc.returncode == 0 and state == "success"
     mark = "✔" if ok else "✘"
     print(f"{mark} ntp_monthly {label}: {state or 'no result'} in {elapsed:.0f} s (log {log_path})")
+    if not ok:
+        for task_id, error in failures.errors.items():
+            print(f"  {task_id}: {error}")
     if ok:
         _print_summary(label, url, settings)
     return 0 if ok else 1
