@@ -10,13 +10,17 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from ingestion.archive import empty_file_key, sha256_of
 from ingestion.container import check_workbook, sniff
 from ingestion.csvformat import _decode, sniff_csv
 from ingestion.csvload import kind_of_header
 from ingestion.errors import RejectedFile
 from ingestion.file_period import ky_bao_cao_period, plan_year_period, title_period
+from ingestion.identify import is_unsafe_name
 from ingestion.text import fold
+from ntp_core.warehouse import connect
 
 # Hidden and temporary files of the uploader; a name starting with `..` is a path-like upload, not hidden:
 # it is taken and quarantined (unsafe_file_name) so the sender learns why.
@@ -25,8 +29,6 @@ IGNORED = re.compile(r"(^\.(?!\.)|~\$|\.error\.json$|\.tmp$|\.part$)")
 
 def _workbook_period(path: Path) -> date | None:
     try:
-        from python_calamine import CalamineWorkbook
-
         wb = CalamineWorkbook.from_path(str(path))
         for name in wb.sheet_names[:3]:
             rows = wb.get_sheet_by_name(name).to_python(nrows=15)
@@ -87,9 +89,6 @@ def _known(warehouse_url: str, hashes: dict[Path, str]) -> set[Path]:
     except that a path-like name is known only as its own quarantine (same bytes, same name)."""
     if not hashes:
         return set()
-    from ingestion.identify import is_unsafe_name
-    from ntp_core.warehouse import connect
-
     with connect(warehouse_url) as conn:
         rows = conn.execute(
             "select sha256, original_name, error_code = 'unsafe_file_name' from audit.files where sha256 = any(%s)",

@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from python_calamine import CalamineWorkbook
+
 from ingestion.components import matcher, normalise_stt
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
@@ -352,8 +354,6 @@ def _footer(sheet: _Sheet, start: int, lab: Labels) -> tuple[int, date | None]:
 
 def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
     facts = check_workbook(path)  # bounded: inflates and scans every sheet before the cell reader sees it
-    from python_calamine import CalamineWorkbook
-
     lab = labels()
     try:
         wb = CalamineWorkbook.from_path(str(path))
