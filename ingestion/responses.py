@@ -29,6 +29,7 @@ from python_calamine import CalamineWorkbook
 from ingestion import manifest
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
+from ingestion.file_period import label_period
 from ingestion.text import fold
 from ntp_core.response_workbook import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
 
@@ -101,21 +102,17 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _label_value(rows: list[list], label: str) -> str:
-    """The cell right of `label` in the rows above the header."""
+def _label_cell(rows: list[list], label: str) -> object:
+    """The cell right of `label` in the rows above the header (None when there is none)."""
     for row in rows:
         for i, v in enumerate(row[:-1]):
             if isinstance(v, str) and fold(v).strip() == fold(label):
-                return _text(row[i + 1])
-    return ""
+                return row[i + 1]
+    return None
 
 
-def _parse_period(text: str) -> date | None:
-    try:
-        y, m = text.strip()[:7].split("-")
-        return date(int(y), int(m), 1)
-    except ValueError:
-        return None
+def _label_value(rows: list[list], label: str) -> str:
+    return _text(_label_cell(rows, label))
 
 
 def _number(value) -> Decimal | None:
@@ -157,7 +154,7 @@ def read_response(path: Path) -> tuple[date, str, list[dict]]:
                 row=header_at + 1,
             )
     province = _label_value(rows[:header_at], PROVINCE_LABEL)
-    period = _parse_period(_label_value(rows[:header_at], PERIOD_LABEL))
+    period = label_period(_label_cell(rows[:header_at], PERIOD_LABEL))
     if not province or period is None:
         raise RejectedFile(
             "response_no_province",
