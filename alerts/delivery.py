@@ -79,7 +79,7 @@ def _env_connection() -> dict | None:
 
 def _airflow_connection(conn_id: str):
     try:
-        from airflow.sdk import BaseHook
+        from airflow.sdk import BaseHook  # noqa: PLC0415 - Airflow loads only where a connection is looked up
 
         return BaseHook.get_connection(conn_id)
     except Exception:  # noqa: BLE001 - no Airflow context or no such connection
@@ -147,7 +147,7 @@ def message(
 def send_message(msg: EmailMessage, cfg: dict) -> None:
     """Send through the SMTP provider's hook: it opens SMTPS or STARTTLS (verifying the certificate) and
     logs in as the connection says."""
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.providers.smtp.hooks.smtp import SmtpHook  # noqa: PLC0415 - Airflow loads only to send
 
     with _connection_in_env(cfg["conn_id"], cfg.get("env_conn")), SmtpHook(smtp_conn_id=cfg["conn_id"]) as hook:
         assert hook._smtp_client is not None  # noqa: SLF001 - connected on entering the hook

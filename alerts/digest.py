@@ -23,6 +23,7 @@ from alerts.findings import fetch_findings, findings_csv
 from alerts.workbook import findings_xlsx
 from ntp_core import warehouse
 from ntp_core.periods import parse_period
+from ntp_core.reference import provinces_for
 from ntp_core.settings import load
 
 
@@ -48,8 +49,6 @@ class AlertOutcome:
 
 def _headline(conn, period: date) -> dict:
     """Reporting coverage and national figures for the month (province figures, current block)."""
-    from ntp_core.reference import provinces_for
-
     expected = len(provinces_for(period))
     files = conn.execute(
         """select kind, count(distinct province_code) filter (where status = 'loaded'),
@@ -145,8 +144,6 @@ def _progress(conn, period: date, provinces: list[str]) -> dict[str, dict]:
 
 
 def _province_names(period: date) -> dict[str, str]:
-    from ntp_core.reference import provinces_for
-
     return {p.province_code: p.short_name for p in provinces_for(period)}
 
 

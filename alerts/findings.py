@@ -11,7 +11,7 @@ import sys
 from typing import TextIO
 
 from alerts.formats import number, safe_cell, word
-from alerts.grouping import group
+from alerts.grouping import cause_text, group
 from alerts.workbook import findings_xlsx
 from ntp_core import warehouse
 from ntp_core.periods import parse_period
@@ -194,8 +194,6 @@ def print_findings(
 
 def table(findings: list[dict], language: str = "vi") -> str:
     """One line per cause: a group of findings sharing a unit-scale cause is one line with its count."""
-    from alerts.grouping import cause_text
-
     labels = LABELS["en" if language == "en" else "vi"]
     shown = [
         "rule_id",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from alerts.formats import number
+
 UNITS = ["dong", "nghin_dong", "trieu_dong", "ty_dong"]
 UNIT_NAMES = {
     "vi": {"dong": "đồng", "nghin_dong": "nghìn đồng", "trieu_dong": "triệu đồng", "ty_dong": "tỷ đồng"},
@@ -60,8 +62,6 @@ def group(findings: list[dict]) -> list[dict]:
 
 def cause_text(item: dict, unit: str | None, language: str) -> str:
     """ "Biểu 01a appears to be in nghìn đồng, not triệu đồng: 525 figures, ≈ 1,000 ×" in the language."""
-    from alerts.formats import number
-
     k = item["scale"]
     first = item["members"][0]
     sheet = first.get("source_sheet") or first.get("source_file") or ""

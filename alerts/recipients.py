@@ -20,7 +20,7 @@ _ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
 
 def _airflow_variable() -> str | None:
     try:
-        from airflow.sdk import Variable
+        from airflow.sdk import Variable  # noqa: PLC0415 - Airflow loads only where the Variable is read
 
         return Variable.get("ntp_recipients", default=None)
     except Exception:  # noqa: BLE001 - no Airflow or no task context: the file decides

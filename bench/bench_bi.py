@@ -23,12 +23,21 @@ import time
 from datetime import date
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from benchlib import add_common_args, emit, median, p95, size_of  # noqa: E402
 from benchlib import target as goal  # noqa: E402
+
+from generator import generate  # noqa: E402
+from ingestion.load import ingest_file  # noqa: E402
+from ntp import bi  # noqa: E402
+from ntp.bi_bundle import Content  # noqa: E402
+from ntp_core import warehouse  # noqa: E402
+from ntp_core.settings import load  # noqa: E402
 
 SIZES = {  # months (ending 2025-06), provinces
     "quick": (3, "01,11,48,49,79"),
@@ -47,11 +56,6 @@ def months_back(n: int, last: date = date(2025, 6, 1)) -> list[date]:
 
 
 def build_warehouse(months: int, provinces: str) -> None:
-    from generator import generate
-    from ingestion.load import ingest_file
-    from ntp_core import warehouse
-    from ntp_core.settings import load
-
     settings = load()
     url = warehouse.url(settings)
     warehouse.bootstrap(url)
@@ -84,13 +88,6 @@ def main() -> None:
         os.environ.pop("WAREHOUSE_URL", None)
         print(f"· generating and building {months} month(s) × provinces {provinces}", flush=True)
         build_warehouse(months, provinces)
-
-    import psycopg
-
-    from ntp import bi
-    from ntp.bi_bundle import Content
-    from ntp_core import warehouse
-    from ntp_core.settings import load
 
     settings = load()
     rows, per_dashboard = [], {}

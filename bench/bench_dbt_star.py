@@ -23,11 +23,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
 
 from benchlib import add_common_args, emit, p95  # noqa: E402
 from benchlib import target as goal  # noqa: E402
+
+from ntp_core import warehouse  # noqa: E402
 
 DBT_DIR = ROOT / "dbt_project"
 STAR = (
@@ -143,11 +148,6 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="ntp-bench-dbt-"))
     os.environ["NTP_DATA_DIR"] = str(data_dir)
     os.environ.pop("WAREHOUSE_URL", None)
-    sys.path.insert(0, str(ROOT))
-    import psycopg
-
-    from ntp_core import warehouse
-
     server = warehouse.embedded()
     server.start()
     url = server.url()

@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from benchlib import add_common_args, emit, median, target  # noqa: E402
 
+from generator import generate  # noqa: E402
+
 TARGET_MIN = 3.0
 NATIONAL_LINES_PER_KEY = 26
 _EVENT = re.compile(r"^(\S+Z) .*\[DAG TEST\] (starting|end task) task_id=([\w.]+) map_index=(-?\d+)")
@@ -115,8 +117,6 @@ def main() -> None:
     add_common_args(ap, runs=1)
     args = ap.parse_args()
     scales = [float(s) for s in (args.scales or ("0.1" if args.quick else "0.1,1,5" if args.full else "1")).split(",")]
-    from generator import generate
-
     work = Path(tempfile.mkdtemp(prefix="bench-p5-"))
     results: dict[str, dict] = {}
     rows = []

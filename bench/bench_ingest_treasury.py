@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -28,6 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import add_common_args, emit, median, target  # noqa: E402
 
+from ingestion.load import ingest_file  # noqa: E402
+from ntp_core import warehouse  # noqa: E402
+from ntp_core.reference import components, provinces_63  # noqa: E402
+from ntp_core.settings import load  # noqa: E402
+
 NATIONAL_LINES = 300_000
 
 HEADER = (
@@ -37,8 +43,6 @@ HEADER = (
 
 
 def write_extract(path: Path, lines: int, seed: int = 0) -> None:
-    from ntp_core.reference import components, provinces_63
-
     rng = random.Random(seed)
     codes = [c.treasury_code for c in components()]
     provs = [p.province_code for p in provinces_63()]
@@ -72,12 +76,6 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-p1-"))
     os.environ["NTP_DATA_DIR"] = str(tmp / "data")
     os.environ.pop("WAREHOUSE_URL", None)
-    import resource
-
-    from ingestion.load import ingest_file
-    from ntp_core import warehouse
-    from ntp_core.settings import load
-
     server = warehouse.embedded()
     server.start()
     url = server.url()
@@ -121,8 +119,8 @@ def main() -> None:
             conn.execute(f"create table if not exists public.bench_copy ({', '.join(c + ' text' for c in cols)})")
         measured = {n: measure(n) for n in dict.fromkeys(sizes)}
         # pandas baseline on a subset (it is ~20x slower), rows/s
-        import pandas as pd
-        from sqlalchemy import create_engine
+        import pandas as pd  # noqa: PLC0415 - the pandas baseline's libraries load only when it runs
+        from sqlalchemy import create_engine  # noqa: PLC0415
 
         sub = tmp / "subset.csv"
         pandas_n = min(args.pandas_lines, lines)

@@ -37,6 +37,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -44,6 +46,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_e2e_month import split  # noqa: E402
 from bench_ingest_treasury import HEADER, write_extract  # noqa: E402
 from benchlib import add_common_args, emit, median, target  # noqa: E402
+
+from generator import generate  # noqa: E402
+from ntp_core.warehouse import EmbeddedServer  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 NTP = str(VENV_BIN / "ntp")
@@ -81,10 +86,6 @@ def stop(data: Path) -> None:
 
 def raw_copy_rows_per_s(data: Path, work: Path, lines: int = 1_000_000, runs: int = 3) -> float:
     """The machine's speed reference: raw COPY of `lines` Treasury lines into an unindexed all-text table."""
-    import psycopg
-
-    from ntp_core.warehouse import EmbeddedServer
-
     csv = work / "reference.csv"
     write_extract(csv, lines)
     times = []
@@ -202,8 +203,6 @@ def main() -> None:
     n_months = args.months or (2 if args.quick else 12 if args.full else 3)
     scale = args.scale or ("3" if args.quick else "national")
     gen_scale: str | int = scale if scale == "national" else int(scale)
-    from generator import generate
-
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     try:
         ref_dir = work / "reference"

@@ -14,6 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ntp_core.reference import components, provinces_34, provinces_63
+from ntp_core.warehouse import connect
+
 SUITES_DIR = Path(__file__).with_name("suites")
 SUITE_OF_KIND = {
     "province_workbook": "province_report_cells",
@@ -32,8 +35,6 @@ class BatchValidation:
 
 @cache
 def _placeholders() -> dict[str, list[str]]:
-    from ntp_core.reference import components, provinces_34, provinces_63
-
     p63 = [p.province_code for p in provinces_63()]
     p34 = [p.province_code for p in provinces_34()]
     return {
@@ -54,7 +55,7 @@ def load_suite(name: str) -> dict[str, Any]:
 
 
 def _frame(conn, spec: dict[str, Any], file_id: int):
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas and GX load only to validate, not to read a suite
 
     cols = spec["columns"]
     with conn.cursor() as cur:
@@ -73,9 +74,9 @@ def _frame(conn, spec: dict[str, Any], file_id: int):
 
 def _gx_validate(df, spec: dict[str, Any]):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    import great_expectations as gx  # noqa: PLC0415 - GX takes seconds to import: only when validating
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: PLC0415
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -110,8 +111,6 @@ def validate_file_batch(file_id: int, warehouse_url: str) -> BatchValidation:
     """Validate the raw rows of one loaded file with its suite; store one row per expectation in
     audit.validation_results (replacing an earlier validation of the same file); return the failures.
     `success` is False when a critical expectation fails; warnings are returned as failures too."""
-    from ntp_core.warehouse import connect
-
     with connect(warehouse_url) as conn:
         row = conn.execute("select kind, status from audit.files where file_id = %s", (file_id,)).fetchone()
         if row is None:

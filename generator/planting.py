@@ -20,6 +20,15 @@ from generator.report import B_CUR, M_ALLOC, M_DISB, M_PLAN, ProvinceReport, rat
 from generator.tables import truth_row
 
 LINE_RULES = ("A01", "A02", "A03", "A04", "I01", "I02", "I03", "I04", "T01", "T02", "D01", "D02", "D03")
+
+
+def planted_rules(broken: bool) -> frozenset[str]:
+    """The rules whose ground truth the generator writes: the line rules it plants, a missing report
+    (NTP-C01), an unknown reference (NTP-C02) and, with the broken-file corpus, an unreadable file (NTP-F01).
+    A catalogue rule outside this set is not scored for recall on generated data, only for silence."""
+    return frozenset({f"NTP-{r}" for r in LINE_RULES} | {"NTP-C01", "NTP-C02"} | ({"NTP-F01"} if broken else set()))
+
+
 UNKNOWN_CTMT = "99990"
 UNKNOWN_COMPONENT = ("3.9", "Dự án 3.9: Hỗ trợ thí điểm mô hình sinh kế mới (chưa có trong danh mục)")
 

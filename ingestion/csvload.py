@@ -18,7 +18,7 @@ from psycopg import sql
 from ingestion import bulk
 from ingestion.csvformat import CsvFormat, sniff_csv
 from ingestion.errors import RejectedFile
-from ingestion.file_period import ky_bao_cao_period
+from ingestion.file_period import KY_BAO_CAO, ky_bao_cao_period
 from ingestion.treasury_contract import AMOUNTS, MAX_AMOUNT, PLAN_COLUMNS, TREASURY_COLUMNS
 from ntp_core.reference import components, provinces_34, provinces_63, provinces_for
 
@@ -269,7 +269,7 @@ class _Loader:
             return None
         k = self.t("ky_bao_cao")
         self.first_bad(
-            sql.SQL("{k} !~ '^(19|20)[0-9]{{2}}(0[1-9]|1[0-2])$' or {k} is null").format(k=k),
+            sql.SQL("{k} !~ {pattern} or {k} is null").format(k=k, pattern=sql.Literal(f"^{KY_BAO_CAO.pattern}$")),
             "ky_bao_cao",
             "unknown_period",
             "ky_bao_cao '{value}' is not a report month YYYYMM",
@@ -282,7 +282,8 @@ class _Loader:
                 "mixed_periods",
                 f"the file mixes report months ({lo} and '{{value}}'); one file per month",
             )
-        period = date(int(lo[:4]), int(lo[4:]), 1)
+        period = ky_bao_cao_period(lo)
+        assert period is not None  # every line matched KY_BAO_CAO (checked above)
         self.period_value = period  # every line carries this month (checked above)
         if period > self.today.replace(day=1):
             raise RejectedFile(

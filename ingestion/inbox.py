@@ -10,13 +10,16 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from ingestion.archive import empty_file_key, sha256_of
 from ingestion.container import check_workbook, sniff
 from ingestion.csvformat import _decode, sniff_csv
 from ingestion.csvload import kind_of_header
 from ingestion.errors import RejectedFile
-from ingestion.file_period import ky_bao_cao_period, plan_year_period, title_period
-from ingestion.text import fold
+from ingestion.file_period import TITLE_ROWS, ky_bao_cao_period, plan_year_period, rows_period
+from ingestion.identify import is_unsafe_name
+from ntp_core.warehouse import connect
 
 # Hidden and temporary files of the uploader; a name starting with `..` is a path-like upload, not hidden:
 # it is taken and quarantined (unsafe_file_name) so the sender learns why.
@@ -24,19 +27,13 @@ IGNORED = re.compile(r"(^\.(?!\.)|~\$|\.error\.json$|\.tmp$|\.part$)")
 
 
 def _workbook_period(path: Path) -> date | None:
+    """The month of the first title line, sheet by sheet, in the rows where the parser reads the title."""
     try:
-        from python_calamine import CalamineWorkbook
-
         wb = CalamineWorkbook.from_path(str(path))
-        for name in wb.sheet_names[:3]:
-            rows = wb.get_sheet_by_name(name).to_python(nrows=15)
-            for row in rows:
-                for v in row:
-                    if not isinstance(v, str) or not v.strip():
-                        continue
-                    period = title_period(fold(v))
-                    if period is not None:
-                        return period
+        for name in wb.sheet_names:
+            period = rows_period(wb.get_sheet_by_name(name).to_python(nrows=TITLE_ROWS))
+            if period is not None:
+                return period
     except Exception:
         return None
     return None
@@ -87,9 +84,6 @@ def _known(warehouse_url: str, hashes: dict[Path, str]) -> set[Path]:
     except that a path-like name is known only as its own quarantine (same bytes, same name)."""
     if not hashes:
         return set()
-    from ingestion.identify import is_unsafe_name
-    from ntp_core.warehouse import connect
-
     with connect(warehouse_url) as conn:
         rows = conn.execute(
             "select sha256, original_name, error_code = 'unsafe_file_name' from audit.files where sha256 = any(%s)",
@@ -172,13 +166,17 @@ def pending_months(inbox: Path, warehouse_url: str, *, cache_path: Path | None =
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         cache_path.write_text(json.dumps({k: v for k, v in cache.items() if Path(k) in hashes}))
     known = _known(warehouse_url, hashes)
-    due = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     months: dict[str, list[str]] = {}
     for path in sorted(set(hashes) - known):
-        _kind, period = sniff_period(path)
-        month = period.strftime("%Y-%m") if period else due
-        months.setdefault(month, []).append(hashes[path])
+        months.setdefault(report_month(path, today=today), []).append(hashes[path])
     return dict(sorted(months.items()))
+
+
+def report_month(path: Path, *, today: date) -> str:
+    """The month (YYYY-MM) whose run the watcher starts for a new file: the month its content names
+    (`sniff_period`, as the run's discovery reads it), else the month due on `today` (the previous one)."""
+    _kind, period = sniff_period(path)
+    return (period or (today.replace(day=1) - timedelta(days=1))).strftime("%Y-%m")
 
 
 def trigger_requests(months: dict[str, list[str]], inbox: Path) -> list[dict]:

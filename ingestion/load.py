@@ -6,7 +6,11 @@ before it, atomically and content-addressed, so a retry after a crash is harmles
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,11 +19,14 @@ import psycopg
 
 from ingestion import manifest
 from ingestion.archive import NotARegularFile, empty_file_key, quarantine, take
+from ingestion.csvload import load_csv
 from ingestion.errors import RejectedFile
 from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
 from ingestion.responses import load_response
+from ingestion.workbook import parse_workbook
 from ntp_core.settings import Settings
 from ntp_core.settings import load as load_settings
+from ntp_core.warehouse import connect
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +78,6 @@ def human_message(name: str, err: RejectedFile) -> str:
 
 
 def _connect(warehouse_url: str) -> psycopg.Connection:
-    from ntp_core.warehouse import connect
-
     return connect(warehouse_url)
 
 
@@ -115,8 +120,6 @@ def ingest_file(
         "received_at": datetime.fromtimestamp(snap.mtime, tz=UTC),
         "run_period": run_period,
     }
-    from contextlib import nullcontext
-
     with nullcontext(conn) if conn is not None else _connect(warehouse_url) as conn:
         conn.execute("select pg_advisory_xact_lock(7303, hashtext(%s))", (sha,))
         # A path-like name is quarantined for its NAME: only the same name and bytes again are that
@@ -169,9 +172,6 @@ def _not_regular(
 ) -> IngestResult:
     """A path that is no longer a regular file when the loader opens it (a link swapped in after
     discovery): nothing is read from it, nothing copied; the manifest records the refusal by name."""
-    import hashlib
-    from contextlib import nullcontext
-
     key = hashlib.sha256(b"not a regular file\0" + path.name.encode("utf-8", "surrogateescape")).hexdigest()
     rej = RejectedFile(
         "not_a_regular_file", f"{err}: it changed after it was found; nothing was read from it, send the file again"
@@ -204,8 +204,6 @@ def _not_regular(
 
 
 def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date | None) -> IngestResult:
-    from ingestion.workbook import parse_workbook
-
     report = parse_workbook(path, today=today)
     file_id = manifest.insert(
         conn,
@@ -249,8 +247,6 @@ def _load_response(conn: psycopg.Connection, path: Path, base: dict) -> IngestRe
 
 
 def _load_csv(conn: psycopg.Connection, path: Path, base: dict, kind: str, today: date | None) -> IngestResult:
-    from ingestion.csvload import load_csv
-
     file_id = manifest.insert(conn, **base, kind=kind, status="loaded")
     res = load_csv(conn, path, file_id, today=today)
     message = "; ".join(res.notes) or None
@@ -352,12 +348,7 @@ def ingest_files(
     if workers <= 1 or len(jobs) <= 1:
         with _connect(warehouse_url) as conn:
             return [ingest_file(p, warehouse_url=u, run_period=r, settings=s, conn=conn) for p, u, r, s in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    import ingestion.workbook  # noqa: F401  (imported once here, inherited by the forked workers)
-
-    # fork: workers start in milliseconds with the parser already imported; each keeps one connection
+    # fork: workers start in milliseconds with the parser already imported (at the top); each keeps one connection
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return list(pool.map(_ingest_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import psycopg
@@ -68,8 +69,6 @@ def lock_group(conn: psycopg.Connection, kind: str, period: date | None, provinc
 def _replaces_date(note: str | None) -> date | None:
     if not note:
         return None
-    import re
-
     m = re.search(r"(\d{1,2})/(\d{1,2})/(\d{4})", note)
     if not m:
         return None

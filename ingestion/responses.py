@@ -15,15 +15,21 @@ finding id and the two answer columns are read; figures typed over are ignored, 
 
 from __future__ import annotations
 
+import html
+import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from python_calamine import CalamineWorkbook
 
+from ingestion import manifest
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
+from ingestion.file_period import label_period
 from ingestion.text import fold
 from ntp_core.response_workbook import ACTION, EXPLANATION, FIGURES, FINDING_ID, PERIOD_LABEL, PROVINCE_LABEL, SHEET
 
@@ -47,10 +53,6 @@ def _sheet_name(names: list[str]) -> str | None:
 
 def _has_response_sheet(path: Path) -> bool:
     """A cheap first look (the sheet names in xl/workbook.xml), so other workbooks pay ~1 ms."""
-    import html
-    import re
-    import zipfile
-
     with zipfile.ZipFile(path) as z:
         info = z.getinfo("xl/workbook.xml")
         if info.file_size > 1 << 20:
@@ -66,8 +68,6 @@ def is_response_workbook(path: Path) -> bool:
         if not _has_response_sheet(path):
             return False
         check_workbook(path)  # never expand a zip bomb to look at it
-        from python_calamine import CalamineWorkbook
-
         wb = CalamineWorkbook.from_path(str(path))
         name = _sheet_name(wb.sheet_names)
         if name is None:
@@ -102,21 +102,17 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _label_value(rows: list[list], label: str) -> str:
-    """The cell right of `label` in the rows above the header."""
+def _label_cell(rows: list[list], label: str) -> object:
+    """The cell right of `label` in the rows above the header (None when there is none)."""
     for row in rows:
         for i, v in enumerate(row[:-1]):
             if isinstance(v, str) and fold(v).strip() == fold(label):
-                return _text(row[i + 1])
-    return ""
+                return row[i + 1]
+    return None
 
 
-def _parse_period(text: str) -> date | None:
-    try:
-        y, m = text.strip()[:7].split("-")
-        return date(int(y), int(m), 1)
-    except ValueError:
-        return None
+def _label_value(rows: list[list], label: str) -> str:
+    return _text(_label_cell(rows, label))
 
 
 def _number(value) -> Decimal | None:
@@ -139,8 +135,6 @@ def _fmt(value: Decimal | None) -> str:
 def read_response(path: Path) -> tuple[date, str, list[dict]]:
     """(month, province code, rows) of a returned workbook; each row: source_row, finding_key, the answers
     and the figures as typed. Raises RejectedFile for a malformed one."""
-    from python_calamine import CalamineWorkbook
-
     check_workbook(path)
     wb = CalamineWorkbook.from_path(str(path))
     sheet = _sheet_name(wb.sheet_names)
@@ -160,7 +154,7 @@ def read_response(path: Path) -> tuple[date, str, list[dict]]:
                 row=header_at + 1,
             )
     province = _label_value(rows[:header_at], PROVINCE_LABEL)
-    period = _parse_period(_label_value(rows[:header_at], PERIOD_LABEL))
+    period = label_period(_label_cell(rows[:header_at], PERIOD_LABEL))
     if not province or period is None:
         raise RejectedFile(
             "response_no_province",
@@ -253,8 +247,6 @@ def load_response(conn: psycopg.Connection, path: Path, base: dict) -> ResponseL
                 notes.append(f"{where}: finding {key}: figures typed over, ignored: {note}; the answer was taken")
             stored.append((r["source_row"], key, *answer, "accepted", note))
     accepted = sum(1 for row in stored if row[4] == "accepted")
-    from ingestion import manifest
-
     message = "; ".join(notes) or None
     file_id = manifest.insert(
         conn,

@@ -14,10 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from python_calamine import CalamineWorkbook
+
 from ingestion.components import matcher, normalise_stt
 from ingestion.container import check_workbook
 from ingestion.errors import RejectedFile
-from ingestion.file_period import MONTH_LINE, REPLACES_NOTE, UNTIL_LINE, title_period
+from ingestion.file_period import MONTH_LINE, REPLACES_NOTE, TITLE_ROWS, UNTIL_LINE, rows_period
 from ingestion.labels import Labels, labels
 from ingestion.numbers import NumberError, parse_number
 from ingestion.provinces import province_from_title
@@ -25,7 +27,7 @@ from ingestion.sheetxml import SheetFacts
 from ingestion.text import fold
 from ntp_core.reference import MERGER_DATE
 
-MAX_HEADER_SCAN = 40
+MAX_HEADER_SCAN = TITLE_ROWS
 _FOOTER_DATE = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
 _INDEX_CELL = re.compile(r"\(?[a-z0-9]{1,2}\)?(?:\s*[=+\-x/*]\s*\(?[a-z0-9]{1,2}\)?)*")
 # A workbook figure is rejected only beyond 10^18 VND (~ 500,000 x the programmes' yearly budget): a
@@ -352,8 +354,6 @@ def _footer(sheet: _Sheet, start: int, lab: Labels) -> tuple[int, date | None]:
 
 def parse_workbook(path: Path, today: date | None = None) -> WorkbookReport:
     facts = check_workbook(path)  # bounded: inflates and scans every sheet before the cell reader sees it
-    from python_calamine import CalamineWorkbook
-
     lab = labels()
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -400,11 +400,7 @@ def _add_title_facts(err: RejectedFile, sheet: _Sheet, lab: Labels) -> None:
         r_end = _find_header_row(sheet, lab)
     except RejectedFile:
         r_end = min(len(sheet.grid), MAX_HEADER_SCAN)
-    period: date | None = None
-    for r in range(r_end):
-        for v in sheet.grid[r]:
-            if period is None and isinstance(v, str) and v.strip():
-                period = title_period(fold(v))
+    period = rows_period(sheet.grid[:r_end])
     if err.period is None:
         err.period = period
     if err.province_code is None:

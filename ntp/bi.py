@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -318,8 +319,6 @@ def _scope_native_filters(client: Client, slug: str) -> None:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -374,8 +373,6 @@ class Server:
 
 def _default_port() -> int:
     """NTP_BI_PORT, else 8088 (the address dbt's exposures link to) when free, else any free port."""
-    import socket
-
     if os.environ.get("NTP_BI_PORT"):
         return int(os.environ["NTP_BI_PORT"])
     with socket.socket() as s:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
+
+from generator.cli import add_arguments, run_from_args
+from ntp_core.periods import parse_period
 
 warnings.filterwarnings("ignore", module="platformdirs")
 
 
 def _period(text: str) -> str:
-    from ntp_core.periods import parse_period
-
     try:
         return parse_period(text).strftime("%Y-%m")
     except ValueError as err:
@@ -19,15 +21,15 @@ def _period(text: str) -> str:
 
 
 def cmd_warehouse(args: argparse.Namespace) -> int:
-    from ntp_core import warehouse
-    from ntp_core.settings import load
+    from ntp_core import warehouse  # noqa: PLC0415 - a subcommand's code loads when it runs
+    from ntp_core.settings import load  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     settings = load()
     if args.action == "init":
         return warehouse.init_from_cli(settings, args.admin_url)
     if args.action == "url":
         if args.bi:
-            from ntp.bi import bi_url
+            from ntp.bi import bi_url  # noqa: PLC0415 - a subcommand's code loads when it runs
 
             print(warehouse.redact(bi_url(warehouse.url(settings, start=False))))
             if not settings.warehouse_url:
@@ -52,8 +54,8 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
 
 
 def cmd_bi(args: argparse.Namespace) -> int:
-    from ntp.bi import BIError, import_into, serve, setup
-    from ntp_core.settings import load
+    from ntp.bi import BIError, import_into, serve, setup  # noqa: PLC0415 - a subcommand's code loads when it runs
+    from ntp_core.settings import load  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     try:
         if args.setup:
@@ -67,45 +69,43 @@ def cmd_bi(args: argparse.Namespace) -> int:
 
 
 def cmd_airflow_ui(args: argparse.Namespace) -> int:
-    from ntp.orchestrate import airflow_ui
+    from ntp.orchestrate import airflow_ui  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     return airflow_ui(port=args.port)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ntp.orchestrate import run_month
+    from ntp.orchestrate import run_month  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     return run_month(args.period, inbox=args.inbox, force_alert=args.force_alert)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from ntp.orchestrate import backfill
+    from ntp.orchestrate import backfill  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     return backfill(args.start, args.end, inbox=args.inbox)
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from alerts.findings import print_findings
+    from alerts.findings import print_findings  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     province = args.province.zfill(2) if args.province else None
     return print_findings(args.period, fmt=args.format, out=sys.stdout, language=args.language, province=province)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from ntp.scoring import run_score
+    from ntp.scoring import run_score  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     return run_score(args.truth, args.period, provinces=args.provinces, fmt=args.format, out=sys.stdout)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ntp.demo import run_demo
+    from ntp.demo import run_demo  # noqa: PLC0415 - a subcommand's code loads when it runs
 
     return run_demo(periods=args.periods, provinces=args.provinces)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from generator.cli import run_from_args
-
     return run_from_args(args)
 
 
@@ -169,8 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provinces", default="all", help="all, or GSO codes like 11,49")
     p.set_defaults(func=cmd_demo)
 
-    from generator.cli import add_arguments
-
     p = sub.add_parser("generate", help="write sample monthly reports with planted discrepancies")
     add_arguments(p)
     p.set_defaults(func=cmd_generate)
@@ -179,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ntp_core.warehouse import WarehouseError
+    from ntp_core.warehouse import WarehouseError  # noqa: PLC0415 - psycopg loads after the arguments parse
 
     try:
         return int(args.func(args) or 0)
@@ -189,8 +187,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `ntp findings … | head`: the reader left; stop quietly, like other CLI tools
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 

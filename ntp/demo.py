@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from generator import generate
 from ntp.orchestrate import run_month
 from ntp_core import warehouse
 from ntp_core.periods import label, period_range
@@ -13,8 +14,6 @@ from ntp_core.settings import load
 
 
 def run_demo(*, periods: str = "2024-01:2024-03", provinces: str = "all", seed: int = 2024) -> int:
-    from generator import generate
-
     settings = load()
     months = period_range(periods)
     started = time.monotonic()

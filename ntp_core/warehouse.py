@@ -44,7 +44,7 @@ class WarehouseError(RuntimeError):
 
 
 def _bin(name: str) -> str:
-    from pgserver._commands import POSTGRES_BIN_PATH
+    from pgserver._commands import POSTGRES_BIN_PATH  # noqa: PLC0415 - pgserver loads only for the embedded server
 
     return str(POSTGRES_BIN_PATH / name)
 

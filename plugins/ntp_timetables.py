@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from airflow.exceptions import AirflowTimetableInvalid
 from airflow.plugins_manager import AirflowPlugin
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from pendulum import UTC, DateTime
@@ -55,8 +56,6 @@ class MonthlyReportTimetable(Timetable):
         return {"schedule_day": self.schedule_day, "hour": self.hour}
 
     def validate(self) -> None:
-        from airflow.exceptions import AirflowTimetableInvalid
-
         if not 1 <= self.schedule_day <= 28:
             raise AirflowTimetableInvalid(f"schedule_day must be 1..28, got {self.schedule_day}")
         if not 0 <= self.hour <= 23:

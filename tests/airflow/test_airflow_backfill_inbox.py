@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from reliability.support import marts_checksums
 
 ROOT = Path(__file__).resolve().parents[2]
 NTP = str(Path(sys.executable).parent / "ntp")
@@ -50,42 +51,6 @@ def _url(data_dir: Path) -> str:
     from ntp_core.warehouse import EmbeddedServer
 
     return EmbeddedServer(data_dir / "warehouse").url()
-
-
-def marts_checksums(url: str) -> dict[str, tuple[int, str]]:
-    """(row count, md5 of the ordered rows) per marts table or view. File ids are surrogate keys given in
-    ingestion order (mapped tasks run in any order), so they are compared through the file's SHA-256."""
-    import psycopg
-
-    out = {}
-    with psycopg.connect(url) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            )
-        ]
-        for table in tables:
-            cols = [
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns where table_schema = 'marts' "
-                    "and table_name = %s order by ordinal_position",
-                    (table,),
-                )
-            ]
-            exprs = [
-                f'(select f.sha256 from audit.files f where f.file_id = t."{c}") as "{c}"'
-                if c.endswith("file_id")
-                else f't."{c}"'
-                for c in cols
-            ]
-            count, digest = conn.execute(
-                f"select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), '')) "
-                f'from (select {", ".join(exprs)} from marts."{table}" t) r'
-            ).fetchone()
-            out[table] = (count, digest)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +107,8 @@ def instances(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_backfill_reproduces_month_by_month_runs(instances: dict) -> None:
-    live = marts_checksums(_url(instances["live"]))
-    backfill = marts_checksums(_url(instances["backfill"]))
+    live = marts_checksums(_url(instances["live"]), by_content=True, views=True)
+    backfill = marts_checksums(_url(instances["backfill"]), by_content=True, views=True)
     assert {"fct_ntp_monthly", "fct_findings", "fct_reconciliation"} <= set(live)
     assert live["fct_ntp_monthly"][0] > 0 and live["fct_reconciliation"][0] > 0
     assert live == backfill

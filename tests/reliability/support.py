@@ -45,34 +45,20 @@ def query(url: str, sql: str, params: tuple | None = None) -> list[tuple]:
         return cur.fetchall() if cur.description else []
 
 
-def marts_checksums(url: str) -> dict[str, tuple[int, str]]:
-    """{table: (row count, md5 of all rows in a total order)} for every table of the `marts` schema."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' "
-                "and table_type = 'BASE TABLE' order by 1"
-            )
-        ]
-        out = {}
-        for t in tables:
-            out[t] = conn.execute(
-                f"select count(*), coalesce(md5(string_agg(r::text, E'\\n' order by r::text)), '') from marts.{t} r"
-            ).fetchone()
-    return out
-
-
-def marts_checksums_by_content(url: str) -> dict[str, tuple[int, str]]:
-    """As `marts_checksums`, with every `*file_id` column replaced by that file's SHA-256: file ids are
-    surrogate keys (a rolled-back insert uses one up), so two warehouses of the same files compare equal."""
+def marts_checksums(url: str, *, by_content: bool = False, views: bool = False) -> dict[str, tuple[int, str]]:
+    """{relation: (row count, md5 of all rows in a total order)} for every table of the `marts` schema (and
+    every view with `views`). With `by_content` every `*file_id` column is replaced by that file's SHA-256:
+    file ids are surrogate keys given in ingestion order (a rolled-back insert uses one up, mapped tasks run
+    in any order), so two warehouses of the same files compare equal."""
+    kinds = ("BASE TABLE", "VIEW") if views else ("BASE TABLE",)
     out = {}
     with psycopg.connect(url, autocommit=True) as conn:
         tables = [
             r[0]
             for r in conn.execute(
                 "select table_name from information_schema.tables where table_schema = 'marts' "
-                "and table_type = 'BASE TABLE' order by 1"
+                "and table_type = any(%s) order by 1",
+                (list(kinds),),
             )
         ]
         for table in tables:
@@ -86,14 +72,15 @@ def marts_checksums_by_content(url: str) -> dict[str, tuple[int, str]]:
             ]
             exprs = [
                 f'(select f.sha256 from audit.files f where f.file_id = t."{c}") as "{c}"'
-                if c.endswith("file_id")
+                if by_content and c.endswith("file_id")
                 else f't."{c}"'
                 for c in cols
             ]
-            out[table] = conn.execute(
+            count, digest = conn.execute(
                 f"select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), '')) "
                 f'from (select {", ".join(exprs)} from marts."{table}" t) r'
             ).fetchone()
+            out[table] = (count, digest)
     return out
 
 

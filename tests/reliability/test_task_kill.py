@@ -89,7 +89,7 @@ def test_task_process_killed_mid_copy_then_rerun_equals_a_clean_run(inbox: Path,
     try:
         code, out = _finish(_ntp_run(clean_data, inbox))
         assert code == 0 and "success" in out, out[-4000:]
-        want_marts = support.marts_checksums_by_content(server.url())
+        want_marts = support.marts_checksums(server.url(), by_content=True)
         want_raw = support.raw_fingerprint(server.url(), with_ids=False)
     finally:
         server.stop()
@@ -122,6 +122,6 @@ def test_task_process_killed_mid_copy_then_rerun_equals_a_clean_run(inbox: Path,
         code, out = _finish(_ntp_run(killed_data, inbox))  # the retry: the month run again
         assert code == 0 and "success" in out, out[-4000:]
         assert support.raw_fingerprint(url, with_ids=False) == want_raw
-        assert support.marts_checksums_by_content(url) == want_marts
+        assert support.marts_checksums(url, by_content=True) == want_marts
     finally:
         server.stop()

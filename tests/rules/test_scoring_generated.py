@@ -16,6 +16,7 @@ import pytest
 from conftest_rules import SCORE_REPORTS, reset_warehouse
 
 import generator
+from generator.planting import planted_rules
 from ingestion import load
 from ntp import scoring
 
@@ -52,7 +53,12 @@ def scored(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.mark.slow
 @pytest.mark.parametrize("rule_id", scoring.RULES)
 def test_rule_scores_100_percent(scored: dict, rule_id: str) -> None:
+    """Every catalogue rule: a rule the generator plants finds exactly its planted cases; a rule it does not
+    (yet) plant must stay silent on the generated year, whose data is clean apart from what was planted."""
     s = scored["scores"][rule_id]
+    if rule_id not in planted_rules(broken=True):
+        assert s.found == 0, (f"{rule_id} fires on generated data the generator does not plant it in", s.spurious[:5])
+        return
     assert s.expected > 0, f"{rule_id}: nothing planted"
     counts = (s.expected, s.found, s.matched)
     assert (s.recall, s.precision) == (1.0, 1.0), (counts, s.missed[:5], s.spurious[:5])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from generator.planting import planted_rules
 from ntp import scoring
 from ntp_core import reference
 
@@ -60,3 +61,11 @@ def test_rule_yamls_name_their_model_and_do_not_repeat_the_catalogue() -> None:
 
 def test_scorer_scores_every_catalogue_rule() -> None:
     assert tuple(r.rule_id for r in reference.rule_catalogue()) == scoring.RULES
+
+
+def test_the_generator_plants_only_catalogue_rules() -> None:
+    """The generated-year score (tests/rules/test_scoring_generated.py) scores every catalogue rule: for recall
+    and precision when the generator plants it, else for silence; it can plant no rule the catalogue lacks."""
+    catalogue = {r.rule_id for r in reference.rule_catalogue()}
+    assert planted_rules(broken=True) <= catalogue
+    assert planted_rules(broken=True) - planted_rules(broken=False) == {"NTP-F01"}
