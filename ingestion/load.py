@@ -209,6 +209,9 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date
     from ingestion.workbook import parse_workbook
 
     report = parse_workbook(path, today=today)
+    # Before the manifest row: attaching a new partition locks audit.files (the cells' foreign key) against
+    # writers, so it must not wait for another loader while this one holds a write on it (deadlock).
+    partition = month_partition(conn, "raw.province_report_cells", report.period)
     file_id = manifest.insert(
         conn,
         **base,
@@ -221,7 +224,6 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date
         row_count=len(report.cells),
         unit=report.unit,
     )
-    partition = month_partition(conn, "raw.province_report_cells", report.period)
     copy_sql = sql.SQL("copy {} ({}) from stdin").format(
         partition, sql.SQL(", ").join(map(sql.Identifier, CELL_COLUMNS))
     )

@@ -16,8 +16,10 @@ with current_files as (
         and {{ period_filter('period') }}
 ),
 
+-- the rebuilt months as literals: only their partitions of raw.province_report_cells are read
 cells as (
     select * from {{ ref('stg_province__report_cells') }}
+    where {{ period_filter('period') }}
 ),
 
 -- joined once, so a monthly run reaches its files' cells through the file_id index
