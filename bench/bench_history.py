@@ -43,6 +43,7 @@ import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -235,7 +236,7 @@ def main() -> None:
         env = dict(os.environ, **warehouse.libpq_env(url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
         env.pop("NTP_BI_PASSWORD", None)
         tgt = work / "dbt-target"
-        loads = []
+        loads: list[dict[str, Any]] = []
 
         def load(m: date) -> None:
             files = month_files(inbox, m)
@@ -311,7 +312,7 @@ def main() -> None:
         worst = max(p95s.values())
 
         incremental = incremental_models()
-        growth = []
+        growth: list[dict[str, Any]] = []
         for name in sorted(incremental & models_1.keys() & models_n.keys(), key=lambda k: -models_n[k]):
             first, lastt = models_1[name], models_n[name]
             judged = first >= args.min_model_s
@@ -338,9 +339,9 @@ def main() -> None:
                 target(
                     "P3",
                     f"worst incremental model, month {n} / month 1 ({worst_model['model'] if worst_model else '-'})",
-                    worst_model["ratio"] if worst_model else None,
+                    float(worst_model["ratio"]) if worst_model else float("nan"),
                     "<= 1.5",
-                    bool(worst_model) and worst_model["ratio"] <= 1.5,
+                    worst_model is not None and worst_model["ratio"] <= 1.5,
                 ),
                 target(
                     "P3",
