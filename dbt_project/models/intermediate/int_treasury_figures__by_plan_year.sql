@@ -2,9 +2,12 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_rebuilt_periods() }}",
+    pre_hook=["{{ delete_rebuilt_periods() }}", "set local enable_nestloop = off"],
     indexes=[{'columns': ['period', 'province_code']}],
 ) }}
+-- Hash joins only (the pre-hook): the current files are estimated at one row (a filter on row_number()),
+-- and a full rebuild then nested-looped every current file over every month's partition (60 files × 17 M
+-- lines at 60 national months); a monthly build hashes its one or two files either way.
 -- Treasury lines of the current extracts summed per plan year: the reconciliation key plus plan_year.
 -- A line whose plan year is the report year is the current block; an earlier plan year is carried-over
 -- capital (vốn kéo dài), which the province reports as one block: int_treasury_figures__by_key sums it, this
