@@ -25,6 +25,7 @@ from psycopg import sql
 
 from ingestion.csvformat import CsvFormat
 from ingestion.file_period import ky_bao_cao_period
+from ingestion.partitions import month_partition
 from ingestion.treasury_contract import MAX_AMOUNT, TREASURY_COLUMNS
 
 COPY_CHUNK = 1 << 22
@@ -54,24 +55,25 @@ def eligible(fmt: CsvFormat, kind: str, today: date) -> date | None:
     return period if period is not None and period <= today.replace(day=1) else None
 
 
-_SETTING_DEFAULTS = (
-    "alter table raw.treasury_lines "
+_SETTING_DEFAULTS = sql.SQL(
+    "alter table {} "
     "alter column file_id set default current_setting('ntp.load_file_id')::bigint, "
     "alter column period set default current_setting('ntp.load_period')::date"
 )
 
 
-def _constant_defaults(conn: psycopg.Connection, file_id: int, period: date) -> bool:
-    """For this load only, make file_id and period constant defaults (restored before commit).
+def _constant_defaults(conn: psycopg.Connection, partition: sql.Composable, file_id: int, period: date) -> bool:
+    """For this load only, make file_id and period constant defaults of the month's partition (restored
+    before commit).
 
     A constant costs nothing per line, where `current_setting(…)::type` costs a settings lookup and a cast
-    per line (≈ 0.4 s per million lines, a fifth of the load). The ALTER holds the table's exclusive lock
-    to the end of the transaction, so it is only taken when free within a second (nothing but the
-    loader writes raw.treasury_lines, and dbt reads it after ingestion); otherwise the settings defaults
-    serve, with the same result."""
+    per line (≈ 0.4 s per million lines, a fifth of the load). The ALTER holds the partition's exclusive
+    lock to the end of the transaction, so it is only taken when free within a second (nothing but the
+    loader writes raw.treasury_lines, and dbt reads it after ingestion; other months are not locked);
+    otherwise the settings defaults serve, with the same result."""
     stmt = sql.SQL(
-        "alter table raw.treasury_lines alter column file_id set default {}, alter column period set default {}::date"
-    ).format(sql.Literal(file_id), sql.Literal(period.isoformat()))
+        "alter table {} alter column file_id set default {}, alter column period set default {}::date"
+    ).format(partition, sql.Literal(file_id), sql.Literal(period.isoformat()))
     try:
         with conn.transaction():
             conn.execute("set local lock_timeout = '1s'")
@@ -140,11 +142,12 @@ class _LineHashes:
         self._thread.join()
 
 
-def _stream(conn: psycopg.Connection, path: Path, fmt: CsvFormat) -> tuple[int, bool]:
-    """COPY the data lines; returns (lines sent, whether two physical lines hashed alike)."""
+def _stream(conn: psycopg.Connection, partition: sql.Composable, path: Path, fmt: CsvFormat) -> tuple[int, bool]:
+    """COPY the data lines into the month's partition; returns (lines sent, whether two physical lines hashed
+    alike)."""
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in fmt.header)
-    stmt = sql.SQL("copy raw.treasury_lines ({}) from stdin (format csv, header true, delimiter {})").format(
-        cols, sql.Literal(fmt.delimiter)
+    stmt = sql.SQL("copy {} ({}) from stdin (format csv, header true, delimiter {})").format(
+        partition, cols, sql.Literal(fmt.delimiter)
     )
     hashes = _LineHashes()
     try:
@@ -169,7 +172,12 @@ MAX_GROUPS = 200_000  # a canonical month has a few thousand (province, code, so
 
 
 def _check(
-    conn: psycopg.Connection, file_id: int, period: date, provinces: frozenset[str], ctmt_codes: frozenset[str]
+    conn: psycopg.Connection,
+    partition: sql.Composable,
+    file_id: int,
+    period: date,
+    provinces: frozenset[str],
+    ctmt_codes: frozenset[str],
 ) -> tuple[int, int, str | None, str | None] | None:
     """One scan, grouped by the coded columns: (lines, lines with an unknown ma_ctmt, lowest and highest
     ma_tinh), or None when a line is not accepted as is. The domain checks then run once per key in
@@ -181,12 +189,14 @@ def _check(
         "select current_setting('enable_sort'), set_config('enable_sort', 'off', true)"
     ).fetchone() or (None, None)
     rows = conn.execute(
-        "select ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, ky_bao_cao, count(*), "
-        "min(du_toan_giao), max(du_toan_giao), min(luy_ke_thanh_toan), max(luy_ke_thanh_toan), "
-        "min(thanh_toan_trong_ky), max(thanh_toan_trong_ky), "
-        "bool_or(length(ma_kbnn) <> 4 or length(ma_dvqhns) <> 7 "
-        "  or ten_dvqhns like ' %%' or ten_dvqhns like '%% ') "  # = differs from btrim(), without a copy
-        "from raw.treasury_lines where file_id = %s group by 1, 2, 3, 4, 5, 6 limit %s",
+        sql.SQL(
+            "select ma_tinh, ma_ctmt, nguon_von, loai_von, nam_kh, ky_bao_cao, count(*), "
+            "min(du_toan_giao), max(du_toan_giao), min(luy_ke_thanh_toan), max(luy_ke_thanh_toan), "
+            "min(thanh_toan_trong_ky), max(thanh_toan_trong_ky), "
+            "bool_or(length(ma_kbnn) <> 4 or length(ma_dvqhns) <> 7 "
+            "  or ten_dvqhns like ' %%' or ten_dvqhns like '%% ') "  # = differs from btrim(), without a copy
+            "from {} where file_id = %s group by 1, 2, 3, 4, 5, 6 limit %s"
+        ).format(partition),
         (file_id, MAX_GROUPS + 1),
     ).fetchall()
     conn.execute("select set_config('enable_sort', %s, true)", (sort,))
@@ -234,14 +244,15 @@ def load(
         "set_config('ntp.load_period', %s, true), setval('raw.treasury_lines_source_line', 2, false)",
         (LOCK_KEY, str(file_id), period.isoformat()),
     )
-    constant = _constant_defaults(conn, file_id, period)
+    partition = month_partition(conn, "raw.treasury_lines", period)
+    constant = _constant_defaults(conn, partition, file_id, period)
     try:
-        sent, maybe_dupes = _stream(conn, path, fmt)
+        sent, maybe_dupes = _stream(conn, partition, path, fmt)
     except psycopg.errors.DataError as err:  # a value that does not cast: the staging path names it
         raise NeedsStaging(str(err)) from err
     if constant:
-        conn.execute(_SETTING_DEFAULTS)
-    facts = _check(conn, file_id, period, provinces, ctmt_codes)
+        conn.execute(_SETTING_DEFAULTS.format(partition))
+    facts = _check(conn, partition, file_id, period, provinces, ctmt_codes)
     if facts is None:
         raise NeedsStaging("not canonical")
     n, bad_ctmt, lo, hi = facts
@@ -251,23 +262,25 @@ def load(
     if fmt.trailing_blank:
         notes.append(f"{fmt.trailing_blank} trailing blank line(s) ignored")
     if bad_ctmt:
-        set_aside_unknown_ctmt(conn, file_id, sorted(ctmt_codes))
+        set_aside_unknown_ctmt(conn, partition, file_id, sorted(ctmt_codes))
         notes.append(f"{bad_ctmt} line(s) with an unknown ma_ctmt set aside (audit.rejected_lines)")
-    dropped = drop_duplicates(conn, file_id) if maybe_dupes else 0
+    dropped = drop_duplicates(conn, partition, file_id) if maybe_dupes else 0
     if dropped:
         notes.append(f"{dropped} exact duplicate line(s) dropped")
     return BulkLoad(period, lo if lo == hi else None, n - bad_ctmt - dropped, notes)
 
 
-def set_aside_unknown_ctmt(conn: psycopg.Connection, file_id: int, codes: list[str]) -> None:
+def set_aside_unknown_ctmt(conn: psycopg.Connection, partition: sql.Composable, file_id: int, codes: list[str]) -> None:
     conn.execute(
-        "with moved as (delete from raw.treasury_lines where file_id = %(fid)s "
-        "and not ma_ctmt = any(%(codes)s) returning *) "
-        "insert into audit.rejected_lines (file_id, source_line, column_name, raw_value, error_code, "
-        "message, period, province_code, line) "
-        "select file_id, source_line, 'ma_ctmt', ma_ctmt, 'unknown_component', "
-        "format('line %%s: ma_ctmt ''%%s'' is not a programme/project code', source_line, ma_ctmt), "
-        "period, ma_tinh, to_jsonb(moved) - 'file_id' - 'source_line' - 'period' from moved",
+        sql.SQL(
+            "with moved as (delete from {} where file_id = %(fid)s "
+            "and not ma_ctmt = any(%(codes)s) returning *) "
+            "insert into audit.rejected_lines (file_id, source_line, column_name, raw_value, error_code, "
+            "message, period, province_code, line) "
+            "select file_id, source_line, 'ma_ctmt', ma_ctmt, 'unknown_component', "
+            "format('line %%s: ma_ctmt ''%%s'' is not a programme/project code', source_line, ma_ctmt), "
+            "period, ma_tinh, to_jsonb(moved) - 'file_id' - 'source_line' - 'period' from moved"
+        ).format(partition),
         {"fid": file_id, "codes": codes},
     )
 
@@ -275,15 +288,15 @@ def set_aside_unknown_ctmt(conn: psycopg.Connection, file_id: int, codes: list[s
 _VALUE_COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in TREASURY_COLUMNS)
 
 
-def drop_duplicates(conn: psycopg.Connection, file_id: int) -> int:
+def drop_duplicates(conn: psycopg.Connection, partition: sql.Composable, file_id: int) -> int:
     """Delete exact repeats of an earlier line of the same file (a re-run export); returns how many."""
     cur = conn.execute(
         sql.SQL(
-            "delete from raw.treasury_lines t using (select source_line from (select source_line, "
-            "row_number() over (partition by {cols} order by source_line) rn from raw.treasury_lines "
+            "delete from {part} t using (select source_line from (select source_line, "
+            "row_number() over (partition by {cols} order by source_line) rn from {part} "
             "where file_id = %(fid)s) x where rn > 1) d where t.file_id = %(fid)s "
             "and t.source_line = d.source_line"
-        ).format(cols=_VALUE_COLUMNS),
+        ).format(part=partition, cols=_VALUE_COLUMNS),
         {"fid": file_id},
     )
     return cur.rowcount

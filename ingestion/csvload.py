@@ -19,6 +19,7 @@ from ingestion import bulk
 from ingestion.csvformat import CsvFormat, sniff_csv
 from ingestion.errors import RejectedFile
 from ingestion.file_period import KY_BAO_CAO, ky_bao_cao_period
+from ingestion.partitions import month_partition
 from ingestion.treasury_contract import AMOUNTS, MAX_AMOUNT, PLAN_COLUMNS, TREASURY_COLUMNS
 from ntp_core.reference import components, provinces_34, provinces_63, provinces_for
 
@@ -613,11 +614,12 @@ class _Loader:
         if self.kind == "treasury_extract":
             ten = self.col.get("ten_dvqhns")
             query = sql.SQL(
-                "insert into raw.treasury_lines (file_id, source_line, period, ma_kbnn, ma_tinh, ma_ctmt, "
+                "insert into {part} (file_id, source_line, period, ma_kbnn, ma_tinh, ma_ctmt, "
                 "nguon_von, loai_von, nam_kh, ma_dvqhns, ten_dvqhns, du_toan_giao, thanh_toan_trong_ky, "
                 "luy_ke_thanh_toan, ky_bao_cao) select {fid}, line + 1, {k}::date, {kbnn}, {tinh}, {ctmt}, "
                 "{nguon}, {loai}, {nam}, {dv}, {ten}, {a1}, {a2}, {a3}, {ky} from {stg}"
             ).format(
+                part=month_partition(self.conn, "raw.treasury_lines", self.period_value),
                 fid=fid,
                 k=sql.Literal(self.period_value),
                 kbnn=self.pad("ma_kbnn", 4),

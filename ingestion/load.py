@@ -16,12 +16,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from ingestion import manifest
 from ingestion.archive import NotARegularFile, empty_file_key, quarantine, take
 from ingestion.csvload import load_csv
 from ingestion.errors import RejectedFile
 from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
+from ingestion.partitions import month_partition
 from ingestion.responses import load_response
 from ingestion.workbook import parse_workbook
 from ntp_core.settings import Settings
@@ -205,6 +207,9 @@ def _not_regular(
 
 def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date | None) -> IngestResult:
     report = parse_workbook(path, today=today)
+    # Before the manifest row: attaching a new partition locks audit.files (the cells' foreign key) against
+    # writers, so it must not wait for another loader while this one holds a write on it (deadlock).
+    partition = month_partition(conn, "raw.province_report_cells", report.period)
     file_id = manifest.insert(
         conn,
         **base,
@@ -217,10 +222,10 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date
         row_count=len(report.cells),
         unit=report.unit,
     )
-    with (
-        conn.cursor() as cur,
-        cur.copy(f"copy raw.province_report_cells ({', '.join(CELL_COLUMNS)}) from stdin") as copy,
-    ):
+    copy_sql = sql.SQL("copy {} ({}) from stdin").format(
+        partition, sql.SQL(", ").join(map(sql.Identifier, CELL_COLUMNS))
+    )
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
         for c in report.cells:
             copy.write_row((file_id, c[0], c[1], c[2], report.period, report.province_code, *c[3:]))
     manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)

@@ -46,6 +46,71 @@ create unique index if not exists files_sha256_uq on audit.files (sha256)
 create unique index if not exists files_sha256_unsafe_name_uq on audit.files (sha256, original_name)
     where error_code = 'unsafe_file_name';
 
+-- Raw tables keyed by report month are partitioned by it (`period`, one partition a month named
+-- <table>_pYYYYMM): a load, a revision or a reload of a month writes one partition, and a monthly dbt build
+-- reads only the months it rebuilds (literal period bounds, so the planner prunes the others). The loader
+-- creates a month's partition in a short transaction of its own before the load (raw.ensure_month_partition,
+-- owned by the pipeline role); a default partition catches a month written by anything else, and its rows
+-- move to their own partition when that month's is created.
+create or replace function raw.ensure_month_partition(parent regclass, month date) returns regclass
+language plpgsql as $fn$
+declare
+    lo date := date_trunc('month', month)::date;
+    hi date := (date_trunc('month', month) + interval '1 month')::date;
+    nsp text;
+    rel text;
+    part text;
+    dflt regclass;
+begin
+    select n.nspname, c.relname into strict nsp, rel
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = parent;
+    part := format('%I.%I', nsp, format('%s_p%s', rel, to_char(lo, 'YYYYMM')));
+    if to_regclass(part) is not null then
+        return part::regclass;
+    end if;
+    -- Two loaders of a new month: the second waits here (ATTACH takes this lock anyway) until the first
+    -- one's transaction ends, then finds its partition (read from the catalogue, not a cache).
+    execute format('lock table %s in share update exclusive mode', parent);
+    if exists (select from pg_class c join pg_namespace n on n.oid = c.relnamespace
+               where n.nspname = nsp and c.relname = format('%s_p%s', rel, to_char(lo, 'YYYYMM'))) then
+        return part::regclass;
+    end if;
+    select i.inhrelid::regclass into dflt
+    from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = parent and pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
+    execute format('create table %s (like %s including defaults including constraints)', part, parent);
+    if dflt is not null then
+        execute format('with moved as (delete from %s where period >= %L and period < %L returning *) '
+                       'insert into %s select * from moved', dflt, lo, hi, part);
+    end if;
+    -- ATTACH (not CREATE … PARTITION OF) locks the parent only against DDL, not against readers.
+    execute format('alter table %s attach partition %s for values from (%L) to (%L)', parent, part, lo, hi);
+    return part::regclass;
+end
+$fn$;
+
+-- A warehouse from before partitioning: its unpartitioned tables are set aside here, their rows move to the
+-- partitioned tables below (one partition per month found) and they are dropped, all in this script's one
+-- transaction. dbt's staging views over them are dropped with them and rebuilt by the next `dbt build`.
+do $$
+declare
+    t text;
+begin
+    foreach t in array array['province_report_cells', 'treasury_lines'] loop
+        if exists (select from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                   where n.nspname = 'raw' and c.relname = t and c.relkind = 'r') then
+            if t = 'treasury_lines' and not exists (select from information_schema.columns
+                    where table_schema = 'raw' and table_name = t and column_name = 'ky_bao_cao') then
+                alter table raw.treasury_lines add column ky_bao_cao integer;
+            end if;
+            execute format('alter table raw.%I rename to %I', t, t || '_unpartitioned');
+            execute format('alter table raw.%I drop constraint if exists %I', t || '_unpartitioned', t || '_file_id_fkey');
+            execute format('drop index if exists raw.%I, raw.%I, raw.%I', t || '_file_idx', t || '_file_brin',
+                           t || '_period_brin');
+        end if;
+    end loop;
+end $$;
+
 -- Provincial workbook cells, one row per figure, in VND, traceable to file/sheet/row/column.
 create table if not exists raw.province_report_cells (
     file_id          bigint not null references audit.files (file_id),
@@ -63,14 +128,15 @@ create table if not exists raw.province_report_cells (
     fund_source      text not null,          -- NSTW | NSDP | TOTAL
     value            numeric not null,       -- VND for amounts, percent for the rate
     value_as_reported text                   -- the cell text/number as read, before unit conversion
-);
+) partition by range (period);
+create table if not exists raw.province_report_cells_default partition of raw.province_report_cells default;
 create index if not exists province_report_cells_file_idx on raw.province_report_cells (file_id);
 
--- Treasury (TABMIS) extract lines, typed, in VND. The bulk path COPYs an extract straight into this
--- table: file_id and period come from per-transaction settings and source_line from a sequence the loader
--- resets to 2 (header = 1) under an advisory lock, so no expression runs per line in Python. No foreign key
--- to audit.files (a per-row RI check costs more than the COPY itself): the loader writes the lines and
--- their manifest row in one transaction, and the ingestion tests check that every file_id exists.
+-- Treasury (TABMIS) extract lines, typed, in VND. The bulk path COPYs an extract straight into its month's
+-- partition: file_id and period come from per-transaction settings and source_line from a sequence the
+-- loader resets to 2 (header = 1) under an advisory lock, so no expression runs per line in Python. No
+-- foreign key to audit.files (a per-row RI check costs more than the COPY itself): the loader writes the
+-- lines and their manifest row in one transaction, and the ingestion tests check that every file_id exists.
 create sequence if not exists raw.treasury_lines_source_line cache 10000;
 create table if not exists raw.treasury_lines (
     file_id              bigint not null default current_setting('ntp.load_file_id')::bigint,
@@ -88,23 +154,32 @@ create table if not exists raw.treasury_lines (
     thanh_toan_trong_ky  bigint not null,
     luy_ke_thanh_toan    bigint not null,
     ky_bao_cao           integer             -- the report month as delivered (YYYYMM); period is its first day
-);
--- Upgrade a warehouse created before the bulk path (only then: ALTER takes an exclusive lock).
-do $$
-begin
-    if not exists (select 1 from information_schema.columns where table_schema = 'raw'
-                   and table_name = 'treasury_lines' and column_name = 'ky_bao_cao') then
-        alter table raw.treasury_lines add column ky_bao_cao integer;
-        alter table raw.treasury_lines alter column file_id set default current_setting('ntp.load_file_id')::bigint;
-        alter table raw.treasury_lines alter column source_line set default nextval('raw.treasury_lines_source_line');
-        alter table raw.treasury_lines alter column period set default current_setting('ntp.load_period')::date;
-        alter table raw.treasury_lines drop constraint if exists treasury_lines_file_id_fkey;
-        drop index if exists raw.treasury_lines_file_idx;
-    end if;
-end $$;
+) partition by range (period);
+create table if not exists raw.treasury_lines_default partition of raw.treasury_lines default;
 -- BRIN: lines are appended file by file, so a block range holds one or two files; a B-tree on file_id
 -- costs more than half the COPY to maintain.
 create index if not exists treasury_lines_file_brin on raw.treasury_lines using brin (file_id);
+
+do $$
+declare
+    t text;
+    cols text;
+    m date;
+begin
+    foreach t in array array['province_report_cells', 'treasury_lines'] loop
+        if to_regclass(format('raw.%I', t || '_unpartitioned')) is not null then
+            for m in execute format('select distinct date_trunc(''month'', period)::date from raw.%I',
+                                    t || '_unpartitioned') loop
+                perform raw.ensure_month_partition(format('raw.%I', t)::regclass, m);
+            end loop;
+            select string_agg(quote_ident(column_name), ', ' order by ordinal_position) into cols
+            from information_schema.columns where table_schema = 'raw' and table_name = t;
+            execute format('insert into raw.%I (%s) select %s from raw.%I', t, cols, cols, t || '_unpartitioned');
+            execute format('drop table raw.%I cascade', t || '_unpartitioned');
+            raise notice 'raw.% is now partitioned by report month', t;
+        end if;
+    end loop;
+end $$;
 
 -- Annual plan assignment (Quyết định giao kế hoạch vốn), in VND.
 create table if not exists raw.plan_assignments (

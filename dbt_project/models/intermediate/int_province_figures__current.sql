@@ -2,9 +2,12 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_rebuilt_periods() }}",
+    pre_hook=["{{ delete_rebuilt_periods() }}", "set local enable_nestloop = off"],
     indexes=[{'columns': ['period', 'province_code']}],
 ) }}
+-- Hash joins only (the pre-hook): the current files are estimated at one row (a filter on row_number()),
+-- and a full rebuild then nested-looped every current file over every month's partition (60 files × 17 M
+-- lines at 60 national months); a monthly build hashes its one or two files either way.
 -- The province's figures from the current version of each workbook, one row per reconciliation key
 -- (period × province × component × fund source × capital type × plan block), measures side by side, in VND
 -- (the loader converted the workbook's unit; unit and factor are kept for tolerances and audit).
@@ -16,8 +19,10 @@ with current_files as (
         and {{ period_filter('period') }}
 ),
 
+-- the rebuilt months as literals: only their partitions of raw.province_report_cells are read
 cells as (
     select * from {{ ref('stg_province__report_cells') }}
+    where {{ period_filter('period') }}
 ),
 
 -- joined once, so a monthly run reaches its files' cells through the file_id index

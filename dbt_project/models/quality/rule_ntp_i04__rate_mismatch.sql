@@ -9,6 +9,7 @@ with cells as (
     inner join {{ ref('stg_audit__files') }} as files using (file_id)
     where files.kind = 'province_workbook' and files.status = 'loaded'
         and {{ findings_filter('files.period') }}
+        and {{ findings_filter('cells.period') }}  -- the same months, as literals: partitions pruned
 ),
 
 reported_rates as (

@@ -1,0 +1,35 @@
+"""Month partitions of the raw tables keyed by report month (raw.treasury_lines, raw.province_report_cells).
+
+A loader asks for its month's partition inside its load transaction, right before it writes, and writes into
+that partition directly: a load, a revision or a reload of a month touches that partition only. The
+partition is created on first use by `raw.ensure_month_partition` (ntp_core/sql/schema.sql), as the pipeline
+role, under an advisory lock per table and month: a second loader of the same new month waits for the first
+one's transaction and then uses its partition; if the first one rolls back, so does the partition, and the
+second creates it. Nothing is half-created: the partition and the rows come and go together. Attaching a
+partition of raw.province_report_cells also locks audit.files against writers (its foreign key), so a
+workbook's partition is asked for before the file's manifest row is written; raw.treasury_lines has no
+foreign key and its partition is asked for where the lines are written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+from psycopg import sql
+
+PARTITIONED = ("raw.treasury_lines", "raw.province_report_cells")
+
+
+def month_partition(conn: psycopg.Connection, table: str, period: date) -> sql.Composable:
+    """The partition of `table` for `period`'s month, created if missing; a schema-qualified, quoted name."""
+    if table not in PARTITIONED:
+        raise ValueError(f"{table} is not partitioned by report month")
+    made = conn.execute("select raw.ensure_month_partition(%s::regclass, %s)::oid", (table, period)).fetchone()
+    # a second statement: one made just now is not in the catalogue snapshot of the statement that made it
+    row = conn.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = %s",
+        (made[0] if made else None,),
+    ).fetchone()
+    assert row is not None  # the function returns the partition it found or made
+    return sql.Identifier(row[0], row[1])
