@@ -59,12 +59,54 @@ def ensure_airflow_db(env: dict[str, str]) -> None:
     home.mkdir(parents=True, exist_ok=True)
     marker = home / ".migrated"
     if not marker.exists():
-        print("· preparing Airflow metadata database (first run only)", flush=True)
-        res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
-        if res.returncode != 0:
-            raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+        if not _copy_metadata_template(env):
+            print("· preparing Airflow metadata database (first run only)", flush=True)
+            _migrate(env)
         marker.touch()
     ensure_pool(env)
+
+
+def _migrate(env: dict[str, str]) -> None:
+    res = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+
+
+def metadata_template() -> Path:
+    """Where the migrated, empty SQLite metadata database of this Airflow version is kept for new homes."""
+    from importlib.metadata import version
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ntp-warehouse"
+    return cache / f"airflow-{version('apache-airflow')}-metadata.db"
+
+
+def _copy_metadata_template(env: dict[str, str]) -> bool:
+    """A new home on the default SQLite metadata gets a copy of a database migrated once per Airflow version
+    (with the warehouse pool at its default size) instead of running `airflow db migrate` again: the
+    migration is the same for every home and costs ≈ 10 s of CPU. False when the metadata is elsewhere."""
+    import shutil
+    import tempfile
+
+    home = Path(env["AIRFLOW_HOME"])
+    target = home / "airflow.db"
+    if env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") != f"sqlite:///{target}" or target.exists():
+        return False
+    template = metadata_template()
+    if not template.exists():
+        print("· preparing the Airflow metadata template (once per Airflow version)", flush=True)
+        template.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=template.parent) as tmp:
+            db = Path(tmp) / "airflow.db"
+            tmp_env = dict(env, AIRFLOW_HOME=tmp, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{db}")
+            tmp_env.pop("NTP_WAREHOUSE_POOL_SLOTS", None)
+            _migrate(tmp_env)
+            ensure_pool(tmp_env)
+            os.replace(db, template)  # atomic: a concurrent first run makes its own and one wins
+    partial = home / "airflow.db.partial"
+    shutil.copyfile(template, partial)
+    os.replace(partial, target)
+    (home / f".pool-{WAREHOUSE_POOL}-{WAREHOUSE_POOL_SLOTS}").touch()  # the template's pool
+    return True
 
 
 def ensure_pool(env: dict[str, str]) -> None:
