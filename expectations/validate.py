@@ -89,15 +89,21 @@ def _month_expectation(exp: dict[str, Any]) -> dict[str, Any]:
     return exp
 
 
-def _gx_validate(df, spec: dict[str, Any]):
-    """One GX validation of `df` against the suite's row-level expectations; results in the suite's order."""
+def _gx_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def _gx_validate(context, df, spec: dict[str, Any]):
+    """One GX validation of `df` against the suite's row-level expectations, keyed by the suite's order."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
     suite = gx.ExpectationSuite(name=spec["name"])
     for i, exp in enumerate(spec["expectations"]):
         if exp["type"] == ROW_COUNT:
@@ -106,7 +112,7 @@ def _gx_validate(df, spec: dict[str, Any]):
         meta = {**exp.get("meta", {}), "ntp_index": i}
         suite.add_expectation_configuration(ExpectationConfiguration(type=exp["type"], kwargs=exp["kwargs"], meta=meta))
     suite = context.suites.add(suite)
-    asset = context.data_sources.add_pandas("ntp_raw").add_dataframe_asset(spec["name"])
+    asset = context.data_sources.add_or_update_pandas(f"ntp_raw_{spec['name']}").add_dataframe_asset(spec["name"])
     batch = asset.add_batch_definition_whole_dataframe("month").get_batch(batch_parameters={"dataframe": df})
     # COMPLETE: every unexpected row's index, so that each file gets its own outcome.
     outcome = batch.validate(suite, result_format="COMPLETE")
@@ -182,10 +188,11 @@ def validate_batches(file_ids: list[int], warehouse_url: str) -> dict[int, Batch
                 outcomes[fid] = BatchValidation(True, [], None, 0)
             else:
                 by_suite.setdefault(SUITE_OF_KIND[kind], []).append(fid)
+        context = _gx_context() if by_suite else None
         for suite_name, suite_ids in sorted(by_suite.items()):
             spec = load_suite(suite_name)
             df = _frame(conn, spec, suite_ids)
-            results = _gx_validate(df, spec) if len(df) else {}
+            results = _gx_validate(context, df, spec) if len(df) else {}
             judged = [
                 (exp, _per_file(exp, results.get(i), df, suite_ids)) for i, exp in enumerate(spec["expectations"])
             ]
