@@ -6,8 +6,8 @@ For each scale (× national: 1 = 63 provinces and ≈ 300 k Treasury lines in on
 generator writes the month 2024-03, then `ntp run --period 2024-03 --inbox …` runs the real DAG
 (`airflow dags test`) in a fresh data directory (new embedded PostgreSQL, new Airflow metadata). Reported:
 the command's wall time, the DAG's own wall (first task start to last task end) and the split by stage from
-the task log — ingestion (resolve/prepare/discover + the mapped ingest_file tasks), GX (validate_batches),
-dbt (the Cosmos tasks), alert. --quick: 0.1×; --full: 0.1×, 1× and 5× (rows/s should stay flat).
+the task log — ingestion (resolve/prepare/discover + ingest_files), GX (validate_batches),
+dbt (dbt_build), alert. --quick: 0.1×; --full: 0.1×, 1× and 5× (rows/s should stay flat).
 Scale k uses `scale=round(26 k)` Treasury lines per key (national is 14–38, mean 26).
 """
 

@@ -71,7 +71,8 @@ def private_env(data: Path) -> dict[str, str]:
 def prepare(data: Path) -> None:
     """Start the embedded warehouse and migrate Airflow's metadata: one-time costs, outside the clock."""
     code = (
-        "from ntp import warehouse, orchestrate\n"
+        "from ntp import orchestrate\n"
+        "from ntp_core import warehouse\n"
         "from ntp_core.settings import load\n"
         "s = load(); url = warehouse.url(s); warehouse.bootstrap(url)\n"
         "env = orchestrate.airflow_env(s, url)\n"

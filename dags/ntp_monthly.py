@@ -22,6 +22,9 @@ from ntp_core.settings import WAREHOUSE_POOL  # noqa: TID253
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 SCHEDULE_DAY = int(os.environ.get("NTP_SCHEDULE_DAY", "5"))
+# One process: a second worker does not speed a month's loads up (P2, docs/performance.md), and the task
+# process is not forked.
+INGEST_WORKERS = 1
 
 DOC = f"""
 ### ntp_monthly — one report month through the warehouse
@@ -32,13 +35,20 @@ first day, and the run starts on day {SCHEDULE_DAY} of the following month at 01
 month again when new or corrected files for it land; `airflow backfill create --dag-id ntp_monthly
 --from-date 2024-01-01 --to-date 2024-03-01` (or `ntp backfill`) runs past months, oldest first.
 Every task is idempotent for its month: re-running a month or retrying a task never duplicates anything.
+A month is seven tasks whatever its number of files: each task start-up costs seconds, so ingestion and GX
+are one task each (per-file outcomes are in their logs and XCom, not in the task grid), and dbt is one
+`dbt build` (per-model outcomes in its log and XCom).
 
 1. **resolve_period** — the report month: `params.period` (YYYY-MM) or the run's data interval.
 2. **prepare_warehouse** — schemas and raw/audit tables (idempotent).
 3. **discover_files** — the inbox files whose *content* says they belong to the month.
-4. **ingest_file** (mapped, one task per file) — archive, parse, validate, load atomically, or quarantine
-   with an error naming file, sheet, row, column and reason. A bad file never fails the run.
-5. **validate_batches** — Great Expectations suites on each loaded batch.
+4. **ingest_files** — every file of the month in one task (the ingestion library called once): each file
+   archived, parsed, validated and loaded in its own transaction, or quarantined with an error naming file,
+   sheet, row, column and reason. A bad file never fails the run. Per file: one log line (status, rows,
+   error) and one record in the task's XCom; `audit.files` and the alert keep them too.
+5. **validate_batches** — Great Expectations: one run per suite over all the month's loaded batches, each
+   file judged on its own rows and stored per file in `audit.validation_results`; the log names every file
+   with a failing or warning expectation.
 6. **dbt_build** — staging → intermediate → marts → rules → findings in one `dbt build` (each model then
    its tests); the task log, XCom `dbt_results` and `$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json` list every
    model and test with its status and time.
@@ -117,40 +127,48 @@ def ntp_monthly():
 
     @task(
         pool=WAREHOUSE_POOL,
-        map_index_template="{{ task.op_kwargs['path'] }}",
-        doc_md="One delivered file (mapped: one task per file of the month): archived by SHA-256, parsed, "
-        "validated and loaded in one transaction, or quarantined with an error naming file, sheet, "
-        "row, column and reason. Re-delivering the same file is a no-op, so a retry is safe.",
+        doc_md="Every delivered file of the month, in one task calling the ingestion library once: each file "
+        "archived by SHA-256, parsed, validated and loaded in its own transaction, or quarantined with an "
+        "error naming file, sheet, row, column and reason. A bad file never fails the task; re-delivering the "
+        "same file is a no-op, so a retry is safe. The log has one line per file (status, rows, error) and the "
+        "XCom `return_value` one record per file.",
     )
-    def ingest_file(path: str, period: str) -> dict:
-        """Load one delivered file atomically, or quarantine it with a precise error."""
-        from dataclasses import asdict
+    def ingest_files(files: list[str], period: str) -> list[dict]:
+        """Load the month's files (one transaction each), quarantining bad ones with a precise error."""
+        from collections import Counter
 
-        from ingestion.load import ingest_file as ingest
+        from ingestion.load import ingest_files as ingest
         from ntp_core import warehouse
         from ntp_core.periods import parse_period
 
-        result = ingest(Path(path), warehouse_url=warehouse.url(), run_period=parse_period(period))
-        print(
-            f"{result.status}: {path} ({result.row_count} rows)"
-            + (f" — {result.error_message}" if result.error_message else "")
+        results = ingest(
+            [Path(f) for f in files],
+            warehouse_url=warehouse.url(),
+            run_period=parse_period(period),
+            workers=INGEST_WORKERS,
         )
-        return asdict(result)
+        for r in results:
+            error = f" — {r.error_message}" if r.error_message else ""
+            print(f"{r.status}: {r.path} ({r.row_count} rows){error}")
+        counts = Counter(r.status for r in results)
+        print(f"{len(results)} file(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        return [r.to_dict() for r in results]
 
     @task(trigger_rule="all_done")
-    def validate_batches(results: list[dict]) -> dict:
-        """Great Expectations on every batch loaded in this run."""
-        from expectations.validate import validate_file_batch
+    def validate_batches(results: list[dict] | None) -> dict:
+        """Great Expectations on every batch loaded in this run: one GX run per suite, judged per file."""
+        from expectations.validate import validate_batches as validate
         from ntp_core import warehouse
 
-        url = warehouse.url()
-        summary = {"validated": 0, "failed": []}
-        for result in results or []:
-            if result and result.get("status") == "loaded" and result.get("file_id"):
-                outcome = validate_file_batch(result["file_id"], url)
-                summary["validated"] += 1
-                if not outcome.success:
-                    summary["failed"].append({"file": result["path"], "failures": outcome.failures})
+        loaded = {r["file_id"]: r["path"] for r in results or [] if r.get("status") == "loaded" and r.get("file_id")}
+        outcomes = validate(list(loaded), warehouse.url()) if loaded else {}
+        summary: dict = {"validated": len(outcomes), "failed": []}
+        for file_id, outcome in outcomes.items():
+            if outcome.failures:
+                names = ", ".join(f"{f['expectation']} ({f['severity']})" for f in outcome.failures)
+                print(f"{'failed' if not outcome.success else 'warning'}: {loaded[file_id]} — {names}")
+            if not outcome.success:
+                summary["failed"].append({"file": loaded[file_id], "failures": outcome.failures})
         print(f"validated {summary['validated']} batch(es), {len(summary['failed'])} with failures")
         return summary
 
@@ -192,7 +210,7 @@ def ntp_monthly():
     ready = prepare_warehouse()
     files = discover_files(period)
     ready >> files
-    loaded = ingest_file.partial(period=period).expand(path=files)
+    loaded = ingest_files(files, period)
     checked = validate_batches(loaded)
     alert = build_alert(period)
     checked >> dbt >> alert

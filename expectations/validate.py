@@ -1,4 +1,4 @@
-"""Great Expectations (GX Core 1.x) validation of one loaded file's rows.
+"""Great Expectations (GX Core 1.x) validation of loaded files' rows, one GX run per suite for many files.
 
 Suites are JSON files under `expectations/suites/` (one per raw table); `$name` placeholders in a
 `value_set` are filled from the reference data. GX is imported inside the function only: importing it
@@ -35,6 +35,7 @@ class BatchValidation:
 
 @cache
 def _placeholders() -> dict[str, list[str]]:
+
     p63 = [p.province_code for p in provinces_63()]
     p34 = [p.province_code for p in provinces_34()]
     return {
@@ -54,12 +55,15 @@ def load_suite(name: str) -> dict[str, Any]:
     return spec
 
 
-def _frame(conn, spec: dict[str, Any], file_id: int):
+def _frame(conn, spec: dict[str, Any], file_ids: list[int]):
+    """The rows of the given files for one suite, with their `file_id`, in one frame."""
     import pandas as pd  # noqa: PLC0415 - pandas and GX load only to validate, not to read a suite
 
-    cols = spec["columns"]
+    cols = ["file_id", *spec["columns"]]
     with conn.cursor() as cur:
-        cur.execute(f"select {', '.join(cols)} from {spec['table']} where file_id = %s", (file_id,))
+        cur.execute(
+            f"select {', '.join(cols)} from {spec['table']} where file_id = any(%s) order by file_id", (file_ids,)
+        )
         df = pd.DataFrame(cur.fetchall(), columns=cols)
     if "value" in df.columns:  # amounts and rates are judged apart
         values = pd.to_numeric(df["value"].astype(float))
@@ -72,69 +76,157 @@ def _frame(conn, spec: dict[str, Any], file_id: int):
     return df
 
 
-def _gx_validate(df, spec: dict[str, Any]):
+#: Judged per file from the frame's group sizes, not by GX on the month's frame (whose row count is the month's).
+ROW_COUNT = "expect_table_row_count_to_be_between"
+
+
+def _month_expectation(exp: dict[str, Any]) -> dict[str, Any]:
+    """A batch's expectation restated for the frame of many batches: uniqueness is within each file."""
+    if exp["type"] == "expect_column_values_to_be_unique":
+        return {
+            **exp,
+            "type": "expect_compound_columns_to_be_unique",
+            "kwargs": {"column_list": ["file_id", exp["kwargs"]["column"]]},
+        }
+    return exp
+
+
+def _gx_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # noqa: PLC0415 - GX takes seconds to import: only when validating
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: PLC0415
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def _gx_validate(context, df, spec: dict[str, Any]):
+    """One GX validation of `df` against the suite's row-level expectations, keyed by the suite's order."""
+    import great_expectations as gx  # noqa: PLC0415 - as above
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: PLC0415
+
     suite = gx.ExpectationSuite(name=spec["name"])
-    for exp in spec["expectations"]:
-        config = ExpectationConfiguration(type=exp["type"], kwargs=exp["kwargs"], meta=exp.get("meta", {}))
-        suite.add_expectation_configuration(config)
+    for i, exp in enumerate(spec["expectations"]):
+        if exp["type"] == ROW_COUNT:
+            continue
+        exp = _month_expectation(exp)
+        meta = {**exp.get("meta", {}), "ntp_index": i}
+        suite.add_expectation_configuration(ExpectationConfiguration(type=exp["type"], kwargs=exp["kwargs"], meta=meta))
     suite = context.suites.add(suite)
-    asset = context.data_sources.add_pandas("ntp_raw").add_dataframe_asset(spec["name"])
-    batch = asset.add_batch_definition_whole_dataframe("file").get_batch(batch_parameters={"dataframe": df})
-    return batch.validate(suite, result_format="SUMMARY")
+    asset = context.data_sources.add_or_update_pandas(f"ntp_raw_{spec['name']}").add_dataframe_asset(spec["name"])
+    batch = asset.add_batch_definition_whole_dataframe("month").get_batch(batch_parameters={"dataframe": df})
+    # COMPLETE: every unexpected row's index, so that each file gets its own outcome.
+    outcome = batch.validate(suite, result_format="COMPLETE")
+    return {int(r.expectation_config.meta["ntp_index"]): r for r in outcome.results}
 
 
-def _describe(result) -> tuple[str, str, bool, str, dict]:
-    cfg = result.expectation_config
-    column = cfg.kwargs.get("column")
-    name = f"{cfg.type}({column})" if column else cfg.type
+def _plain(value: Any, column: str | None) -> Any:
+    if isinstance(value, dict) and column:  # a compound (file_id, column) value: the column's
+        value = value.get(column)
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def _per_file(exp: dict[str, Any], result, df, file_ids: list[int]) -> dict[int, tuple[bool, str, list]]:
+    """(success, observed, first unexpected values) of one expectation for each of `file_ids` (rows in `df`)."""
+    sizes = df.groupby("file_id").size().reindex(file_ids, fill_value=0)
+    kwargs = exp["kwargs"]
+    if exp["type"] == ROW_COUNT:
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        return {
+            int(f): ((low is None or n >= low) and (high is None or n <= high), str(int(n)), [])
+            for f, n in sizes.items()
+        }
+    if result is None:  # no rows at all: nothing unexpected
+        return {int(f): (True, "0 unexpected of 0", []) for f in sizes.index}
     res = result.result or {}
-    observed = res.get("observed_value")
-    if observed is None and "unexpected_count" in res:
-        observed = f"{res['unexpected_count']} unexpected of {res.get('element_count')}"
-    severity = (cfg.meta or {}).get("severity", "critical")
-    details = {
-        "kwargs": {k: v for k, v in cfg.kwargs.items() if k != "value_set"},
-        "partial_unexpected_list": res.get("partial_unexpected_list", [])[:10],
-        "why": (cfg.meta or {}).get("why"),
-    }
-    return name, severity, bool(result.success), "" if observed is None else str(observed), details
+    if "unexpected_index_list" not in res:  # GX could not evaluate it: every file gets the same outcome
+        why = str((result.exception_info or {}).get("exception_message", ""))
+        return {int(f): (bool(result.success), why, []) for f in sizes.index}
+    column = kwargs.get("column")
+    file_of = df["file_id"]
+    unexpected: dict[int, list] = {int(f): [] for f in sizes.index}
+    for index, value in zip(res["unexpected_index_list"], res.get("unexpected_list", []), strict=False):
+        unexpected[int(file_of.loc[index])].append(_plain(value, column))
+    if column and exp["type"] != "expect_column_values_to_not_be_null":
+        considered = df[column].notna().groupby(df["file_id"]).sum()  # GX leaves missing values out
+    else:
+        considered = sizes
+    mostly = kwargs.get("mostly")
+    out = {}
+    for f, n in sizes.items():
+        bad, rows = len(unexpected[int(f)]), int(considered.get(f, 0))
+        ok = bad == 0 if mostly is None else rows == 0 or (rows - bad) / rows >= mostly
+        out[int(f)] = (ok, f"{bad} unexpected of {int(n)}", unexpected[int(f)][:10])
+    return out
 
 
-def validate_file_batch(file_id: int, warehouse_url: str) -> BatchValidation:
-    """Validate the raw rows of one loaded file with its suite; store one row per expectation in
-    audit.validation_results (replacing an earlier validation of the same file); return the failures.
-    `success` is False when a critical expectation fails; warnings are returned as failures too."""
+def validate_batches(file_ids: list[int], warehouse_url: str) -> dict[int, BatchValidation]:
+    """Validate the raw rows of many loaded files with their suites: one GX validation per suite over all
+    the files' rows, judged per file (each file's own unexpected rows, row count and `mostly`), as if each
+    file were validated alone. Stores one row per file and expectation in audit.validation_results
+    (replacing earlier validations of those files) and returns each file's outcome: `success` is False
+    when a critical expectation fails; warnings are returned as failures too."""
+
+    ids = sorted({int(f) for f in file_ids})
+    outcomes: dict[int, BatchValidation] = {}
+    rows = []
     with connect(warehouse_url) as conn:
-        row = conn.execute("select kind, status from audit.files where file_id = %s", (file_id,)).fetchone()
-        if row is None:
-            raise ValueError(f"no file {file_id} in audit.files")
-        kind, status = row
-        if status == "quarantined" or kind not in SUITE_OF_KIND:
-            return BatchValidation(True, [], None, 0)
-        spec = load_suite(SUITE_OF_KIND[kind])
-        df = _frame(conn, spec, file_id)
-        outcome = _gx_validate(df, spec)
-        failures: list[dict[str, Any]] = []
-        rows = []
-        for result in outcome.results:
-            name, severity, ok, observed, details = _describe(result)
-            rows.append((file_id, spec["name"], name, ok, severity, observed, json.dumps(details, default=str)))
-            if not ok:
-                failures.append({"expectation": name, "severity": severity, "observed": observed, **details})
+        known = {
+            fid: (kind, status)
+            for fid, kind, status in conn.execute(
+                "select file_id, kind, status from audit.files where file_id = any(%s)", (ids,)
+            )
+        }
+        missing = [f for f in ids if f not in known]
+        if missing:
+            raise ValueError(f"no file {missing} in audit.files")
+        by_suite: dict[str, list[int]] = {}
+        for fid, (kind, status) in known.items():
+            if status == "quarantined" or kind not in SUITE_OF_KIND:
+                outcomes[fid] = BatchValidation(True, [], None, 0)
+            else:
+                by_suite.setdefault(SUITE_OF_KIND[kind], []).append(fid)
+        context = _gx_context() if by_suite else None
+        for suite_name, suite_ids in sorted(by_suite.items()):
+            spec = load_suite(suite_name)
+            df = _frame(conn, spec, suite_ids)
+            results = _gx_validate(context, df, spec) if len(df) else {}
+            judged = [
+                (exp, _per_file(exp, results.get(i), df, suite_ids)) for i, exp in enumerate(spec["expectations"])
+            ]
+            for fid in suite_ids:
+                failures: list[dict[str, Any]] = []
+                evaluated = 0
+                for exp, per_file in judged:
+                    ok, observed, partial = per_file[fid]
+                    column = exp["kwargs"].get("column")
+                    name = f"{exp['type']}({column})" if column else exp["type"]
+                    severity = (exp.get("meta") or {}).get("severity", "critical")
+                    details = {
+                        "kwargs": {k: v for k, v in exp["kwargs"].items() if k != "value_set"},
+                        "partial_unexpected_list": partial,
+                        "why": (exp.get("meta") or {}).get("why"),
+                    }
+                    rows.append((fid, spec["name"], name, ok, severity, observed, json.dumps(details, default=str)))
+                    evaluated += 1
+                    if not ok:
+                        failures.append({"expectation": name, "severity": severity, "observed": observed, **details})
+                success = not any(f["severity"] == "critical" for f in failures)
+                outcomes[fid] = BatchValidation(success, failures, spec["name"], evaluated)
         with conn.transaction():
-            conn.execute("delete from audit.validation_results where file_id = %s", (file_id,))
+            conn.execute("delete from audit.validation_results where file_id = any(%s)", (ids,))
             with conn.cursor() as cur:
                 cur.executemany(
                     "insert into audit.validation_results (file_id, suite, expectation, success, "
                     "severity, observed, details) values (%s, %s, %s, %s, %s, %s, %s)",
                     rows,
                 )
-    success = not any(f["severity"] == "critical" for f in failures)
-    return BatchValidation(success, failures, spec["name"], len(rows))
+    return outcomes
+
+
+def validate_file_batch(file_id: int, warehouse_url: str) -> BatchValidation:
+    """Validate the raw rows of one loaded file with its suite (`validate_batches` of one file)."""
+    return validate_batches([file_id], warehouse_url)[int(file_id)]

@@ -1,4 +1,5 @@
-"""GX suites validate each loaded batch; failures are stored and returned, not swallowed."""
+"""GX suites validate each loaded batch; failures are stored and returned, not swallowed. The month's batches
+are validated together (one GX run per suite) and still judged and stored file by file."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ingestion"))
 from ingest_samples import TREASURY_HEADER, treasury_rows, write_csv, write_workbook  # noqa: E402
 
-from expectations.validate import validate_file_batch  # noqa: E402
+from expectations.validate import validate_batches, validate_file_batch  # noqa: E402
 
 
 @pytest.fixture
@@ -88,3 +89,42 @@ def test_implausible_rate_is_a_warning(load, clean_warehouse, tmp_path):
     assert [(f["expectation"], f["severity"]) for f in res.failures] == [
         ("expect_column_values_to_be_between(rate_pct)", "warning")
     ]
+
+
+def test_batches_validated_together_are_judged_file_by_file(load, clean_warehouse, tmp_path):
+    """Two provinces' extracts with the same line numbers (unique within each file) and a workbook, in one
+    call: the clean ones pass every expectation, the damaged one fails exactly what was damaged, with its own
+    counts; a file's row count is its own, not the month's."""
+    from ntp_core.warehouse import connect
+
+    clean = load(write_csv(tmp_path / "k11.csv", TREASURY_HEADER, treasury_rows(province="11", n=6)))
+    damaged = load(write_csv(tmp_path / "k12.csv", TREASURY_HEADER, treasury_rows(province="12", n=8)))
+    wb = load(write_workbook(tmp_path / "a.xlsx"))
+    assert {clean.status, damaged.status, wb.status} == {"loaded"}
+    with connect(clean_warehouse, autocommit=True) as conn:
+        conn.execute(
+            "update raw.treasury_lines set du_toan_giao = -1 where file_id = %s and source_line in (2, 3)",
+            (damaged.file_id,),
+        )
+    out = validate_batches([clean.file_id, damaged.file_id, wb.file_id], clean_warehouse)
+    assert set(out) == {clean.file_id, damaged.file_id, wb.file_id}
+    assert out[clean.file_id].success and out[clean.file_id].failures == []
+    assert out[wb.file_id].success and out[wb.file_id].suite == "province_report_cells"
+    assert not out[damaged.file_id].success
+    assert [(f["expectation"], f["observed"]) for f in out[damaged.file_id].failures] == [
+        ("expect_column_values_to_be_between(du_toan_giao)", "2 unexpected of 8")
+    ]
+    assert out[damaged.file_id].failures[0]["partial_unexpected_list"] == [-1, -1]
+    stored = {fid: dict(_stored(clean_warehouse, fid)) for fid in out}
+    assert all(stored[clean.file_id].values()) and all(stored[wb.file_id].values())
+    assert [k for k, ok in stored[damaged.file_id].items() if not ok] == [
+        "expect_column_values_to_be_between(du_toan_giao)"
+    ]
+    with connect(clean_warehouse) as conn:
+        counts = dict(
+            conn.execute(
+                "select file_id, observed from audit.validation_results "
+                "where expectation = 'expect_table_row_count_to_be_between'"
+            ).fetchall()
+        )
+    assert counts == {clean.file_id: "6", damaged.file_id: "8", wb.file_id: str(wb.row_count)}

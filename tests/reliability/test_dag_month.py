@@ -222,6 +222,9 @@ def test_bad_input_is_quarantined_precisely(scenario: Scenario, name: str):
         if exp[key] is not None:
             assert row[f"error_{key}"] == exp[key], (key, row)
     assert name in row["error_message"] and f"[{exp['code']}]" in row["error_message"]
+    # The ingestion task's log names the file with its outcome and the reason.
+    logged = [ln for ln in scenario.runs["A"].log.splitlines() if "quarantined: " in ln and name in ln]
+    assert any(f"[{exp['code']}]" in ln for ln in logged), name
     # The quarantine copy and its .error.json, inside the quarantine folder.
     reports = [
         p

@@ -1,4 +1,4 @@
-"""R3 under the real DAG: the Airflow process running an `ingest_file` task is SIGKILLed while that task's
+"""R3 under the real DAG: the Airflow process running the `ingest_files` task is SIGKILLed while that task's
 COPY streams into PostgreSQL; the month's next run leaves the warehouse equal to a clean run's.
 
 `ntp run` executes `ntp_monthly` with `airflow dags test`, whose task runner executes each task in the
