@@ -42,7 +42,7 @@ $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 
 # Superset's own environment and its initialised metadata template (for make bi and the BI tests).
 BI_READY := .venv-bi/.ready
-$(BI_READY): $(VENV)/.synced bi/requirements.txt
+$(BI_READY): $(VENV)/.synced bi/requirements.txt ntp/bi.py
 	$(VENV)/bin/ntp bi --setup
 	@touch $@
 

@@ -7,9 +7,12 @@ warehouse as ntp_bi (the baseline: the database's share), and the same chart's q
 and without it (Superset's result cache: the same dashboard opened again).
 p95 per dashboard over charts × runs.
 
-The warehouse is generated, loaded and built here (generator → loader → dbt) in a temporary NTP_DATA_DIR:
---quick 3 months × 5 provinces, default 12 months × 10 provinces, --full 60 months × 63 provinces (long);
-or `--data-dir` reuses one that already has marts (e.g. after `make demo`). Prints JSON on its last line.
+The warehouse is built here in a temporary NTP_DATA_DIR: --quick 3 months × 5 provinces and the default 12 months ×
+10 provinces are generated and loaded (generator → loader → dbt); --full (or --synthetic) synthesises 60 months of
+every province in SQL with the shape of the extracts and workbooks (bench_dbt_star.py's rows, --lines-per-key
+Treasury lines per key), then dbt builds the marts; or `--data-dir` reuses one that already has marts (e.g. after
+`make demo`). The speed reference (raw COPY of 1 M Treasury lines, rows/s) is measured in the same run. Prints JSON
+on its last line.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
+from bench_dbt_star import POPULATE  # noqa: E402
 from benchlib import add_common_args, emit, median, p95, size_of  # noqa: E402
 from benchlib import target as goal  # noqa: E402
 
@@ -55,6 +59,16 @@ def months_back(n: int, last: date = date(2025, 6, 1)) -> list[date]:
     return sorted(out)
 
 
+def dbt_build(url: str, target: Path) -> None:
+    from ntp_core import warehouse
+
+    env = dict(os.environ, **warehouse.libpq_env(url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    dbt = [str(Path(sys.executable).parent / "dbt"), "--quiet"]
+    common = ["--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project")]
+    build = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]  # seeds and models
+    subprocess.run([*dbt, *build, *common, "--target-path", str(target)], env=env, check=True)
+
+
 def build_warehouse(months: int, provinces: str) -> None:
     settings = load()
     url = warehouse.url(settings)
@@ -65,31 +79,76 @@ def build_warehouse(months: int, provinces: str) -> None:
         year, month = map(int, folder.name.split("-"))
         for path in sorted(folder.iterdir()):
             ingest_file(path, warehouse_url=url, run_period=date(year, month, 1))
-    env = dict(os.environ, **warehouse.libpq_env(url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    dbt_build(url, settings.data_dir / "dbt-target")
+
+
+def synthesise_warehouse(months: int, lines_per_key: int) -> int:
+    """`months` months ending 2025-06 of every province (63, then 34 from July 2025) synthesised in SQL, then the
+    marts built; returns the Treasury lines of the history."""
+    import psycopg
+
+    from ntp_core import warehouse
+    from ntp_core.settings import load
+
+    settings = load()
+    url = warehouse.url(settings)
+    warehouse.bootstrap(url)
     target = settings.data_dir / "dbt-target"
-    dbt = [str(Path(sys.executable).parent / "dbt"), "--quiet"]
-    common = ["--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project")]
-    for step in (["seed"], ["run"]):
-        subprocess.run([*dbt, *step, *common, "--target-path", str(target)], env=env, check=True)
+    dbt_build(url, target)  # seeds and the staging views the synthesis reads
+    span = months_back(months)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in POPULATE.split(";"):
+            if statement.strip():
+                conn.execute(statement, {"first": span[0], "last": span[-1], "lines": lines_per_key})
+        conn.execute("analyze")
+        treasury_lines = conn.execute("select count(*) from raw.treasury_lines").fetchone()[0]
+    dbt_build(url, target)
+    return treasury_lines
+
+
+def copy_reference() -> float:
+    """The speed reference of the other benchmarks: raw COPY of 1 M Treasury lines into an unindexed all-text
+    table of this run's warehouse (rows/s, median of 3)."""
+    from bench_pipeline import raw_copy_rows_per_s
+
+    from ntp_core.settings import load
+
+    data = load().data_dir
+    with tempfile.TemporaryDirectory(prefix="ntp-bench-bi-ref-") as work:
+        return raw_copy_rows_per_s(data, Path(work))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(ap, runs=5)
-    ap.add_argument("--data-dir", help="an NTP_DATA_DIR whose marts are built (default: generate one)")
+    ap.add_argument("--data-dir", help="an NTP_DATA_DIR whose marts are built (default: build one)")
+    ap.add_argument("--synthetic", action="store_true", help="synthesise the history in SQL (--full does)")
+    ap.add_argument("--months", type=int, help="months of history (default by size; synthetic: 60)")
+    ap.add_argument("--lines-per-key", type=int, default=1, help="synthetic Treasury lines per key (1)")
     args = ap.parse_args()
     months, provinces = SIZES[size_of(args)]
+    synthetic = args.synthetic or args.full
+    months = args.months or months
     tmp = None
+    treasury_lines = None
     if args.data_dir:
         os.environ["NTP_DATA_DIR"] = str(Path(args.data_dir).resolve())
     else:
         tmp = tempfile.TemporaryDirectory(prefix="ntp-bench-bi-")
         os.environ["NTP_DATA_DIR"] = tmp.name
         os.environ.pop("WAREHOUSE_URL", None)
-        print(f"· generating and building {months} month(s) × provinces {provinces}", flush=True)
-        build_warehouse(months, provinces)
+        if synthetic:
+            print(f"· synthesising {months} month(s) × every province in SQL and building the marts", flush=True)
+            treasury_lines = synthesise_warehouse(months, args.lines_per_key)
+        else:
+            print(f"· generating and building {months} month(s) × provinces {provinces}", flush=True)
+            build_warehouse(months, provinces)
+    started = time.perf_counter()
+    copy_rps = copy_reference()
+    print(f"speed reference: raw COPY {copy_rps:,.0f} rows/s ({time.perf_counter() - started:.0f} s)", flush=True)
 
     settings = load()
+    load_at_start = round(os.getloadavg()[0], 2)
     rows, per_dashboard = [], {}
     try:
         with bi.running(settings) as server:
@@ -98,6 +157,7 @@ def main() -> None:
             bi_url = bi.bi_url(server.warehouse_url, bi.bi_password(settings))
             with psycopg.connect(bi_url, autocommit=True) as conn:
                 history = conn.execute("select count(distinct period) from marts.fct_ntp_monthly").fetchone()[0]
+                progress_rows = conn.execute("select count(*) from marts.mart_disbursement_progress").fetchone()[0]
                 for dashboard in (d for d in Content().dashboards() if d.lang == "vi"):
                     api, direct, cached = [], [], []
                     for chart in dashboard.charts:
@@ -142,7 +202,20 @@ def main() -> None:
     ]  # fmt: skip
     header = ["dashboard", "charts", "direct median ms", "direct p95 ms", "API median ms", "API p95 ms"]
     header.append("API cached p95 ms")
-    emit("bench_bi", args, targets, rows, header, months=history, dashboards=per_dashboard)
+    emit(
+        "bench_bi",
+        args,
+        targets,
+        rows,
+        header,
+        months=history,
+        history="synthetic" if synthetic and not args.data_dir else "generated" if not args.data_dir else "given",
+        treasury_lines_history=treasury_lines,
+        mart_disbursement_progress_rows=progress_rows,
+        speed_reference={"raw_copy_rows_per_s": round(copy_rps)},
+        load_1m_at_start=load_at_start,
+        dashboards=per_dashboard,
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -173,12 +174,26 @@ def setup() -> int:
     return 0
 
 
+#: Sets the admin's password in a copied metadata database, run by Superset's own Python (werkzeug's hash, as
+#: `fab create-admin` and `fab reset-password` store it) without starting Superset; the password comes on stdin.
+_SET_ADMIN_PASSWORD = """
+import sqlite3, sys
+from werkzeug.security import generate_password_hash
+db, username = sys.argv[1:3]
+with sqlite3.connect(db) as conn:
+    cur = conn.execute("update ab_user set password = ? where username = ?",
+                       (generate_password_hash(sys.stdin.read()), username))
+sys.exit(0 if cur.rowcount == 1 else 3)
+"""
+
+
 def _metadata_template(bin_dir: Path, env: dict[str, str]) -> Path:
-    """A migrated and initialised (`superset db upgrade` + `superset init`) empty metadata database, built once
-    per Superset environment and copied into each new data directory: the two steps take minutes on a busy
-    machine and their result holds no secret (no users, no connections)."""
+    """A migrated and initialised (`superset db upgrade` + `superset init`) metadata database with the admin user
+    (`fab create-admin`, a throwaway password), built once per Superset environment and copied into each new data
+    directory, where the admin gets its own password: the three steps take minutes on a busy machine and their
+    result holds no secret (no connections; the template's password is discarded)."""
     digest = (VENV / ".requirements-sha256").read_text()[:12] if (VENV / ".requirements-sha256").exists() else "x"
-    template = VENV / f"metadata-template-{digest}.db"
+    template = VENV / f"metadata-template-{digest}-admin.db"
     with open(VENV / ".metadata-template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers build it once
         if template.exists():
@@ -187,12 +202,17 @@ def _metadata_template(bin_dir: Path, env: dict[str, str]) -> Path:
         partial = template.with_suffix(".partial")
         partial.unlink(missing_ok=True)
         tmp_env = dict(env, SUPERSET_METADATA_URL=f"sqlite:///{partial}", SUPERSET_SECRET_KEY=secrets.token_urlsafe(42))
-        for step in (["db", "upgrade"], ["init"]):
+        for step in (["db", "upgrade"], ["init"], _create_admin_args(secrets.token_urlsafe(24))):
             res = subprocess.run([str(bin_dir / "superset"), *step], env=tmp_env, capture_output=True, text=True)
             if res.returncode != 0:
-                raise BIError(f"superset {' '.join(step)} failed:\n{res.stderr[-3000:]}")
+                raise BIError(f"superset {' '.join(step[:2])} failed:\n{res.stderr[-3000:]}")
         partial.rename(template)
     return template
+
+
+def _create_admin_args(password: str) -> list[str]:
+    return ["fab", "create-admin", "--username", ADMIN, "--firstname", "NTP", "--lastname", "Admin",
+            "--email", "admin@example.org", "--password", password]  # fmt: skip
 
 
 def initialise(bin_dir: Path, env: dict[str, str], paths: Paths) -> None:
@@ -202,19 +222,23 @@ def initialise(bin_dir: Path, env: dict[str, str], paths: Paths) -> None:
         return
     paths.home.mkdir(parents=True, exist_ok=True)
     superset = str(bin_dir / "superset")
+    password = _secret_file(paths.admin_password_file)
     if env.get("SUPERSET_METADATA_URL"):  # an external metadata database: migrate it in place
-        for step in (["db", "upgrade"], ["init"]):
+        for step in (["db", "upgrade"], ["init"], _create_admin_args(password)):
             res = subprocess.run([superset, *step], env=env, capture_output=True, text=True)
             if res.returncode != 0:
-                raise BIError(f"superset {' '.join(step)} failed:\n{res.stderr[-3000:]}")
+                raise BIError(f"superset {' '.join(step[:2])} failed:\n{res.stderr[-3000:]}")
     else:
-        shutil.copyfile(_metadata_template(bin_dir, env), paths.home / "superset.db")
-    password = _secret_file(paths.admin_password_file)
-    cmd = [superset, "fab", "create-admin", "--username", ADMIN, "--firstname", "NTP", "--lastname", "Admin",
-           "--email", "admin@example.org", "--password", password]  # fmt: skip
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise BIError(f"superset fab create-admin failed:\n{res.stderr[-3000:]}")
+        database = paths.home / "superset.db"
+        shutil.copyfile(_metadata_template(bin_dir, env), database)
+        res = subprocess.run(
+            [str(bin_dir / "python"), "-c", _SET_ADMIN_PASSWORD, str(database), ADMIN],
+            input=password,
+            capture_output=True,
+            text=True,
+        )
+        if res.returncode != 0:
+            raise BIError(f"setting the Superset admin's password failed:\n{res.stderr[-3000:]}")
     marker.touch()
 
 
@@ -223,7 +247,7 @@ def start_server(bin_dir: Path, env: dict[str, str], port: int, log_path: Path) 
     log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - the server writes to it until stopped
     cmd = [
         str(bin_dir / "gunicorn"),
-        "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
+        "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--timeout", "120", "--graceful-timeout", "10",
         "--bind", f"127.0.0.1:{port}", "--limit-request-line", "0", "--limit-request-field_size", "0",
         "superset.app:create_app()",
     ]  # fmt: skip
@@ -324,42 +348,63 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(settings: Settings) -> tuple[str, str, Path, dict[str, str], Paths]:
-    """Everything before the server starts: warehouse and role, environment, metadata. Returns
-    (warehouse URL, BI password, Superset's bin folder, its environment, its paths)."""
-    url = warehouse.url(settings)
+def check_marts(url: str) -> None:
     with warehouse.connect(url) as conn:
         built = conn.execute("select to_regclass('marts.mart_disbursement_national')").fetchone()
         if not (built and built[0]):
             raise BIError("the marts are not built yet: run `make demo` (or `ntp run --period …`) first")
-    password = bi_password(settings)
-    paths = Paths.of(settings)
-    ensure_bi_login(settings, url, password)
+
+
+def start(settings: Settings, *, port: int = 0) -> Server:
+    """Superset's environment and metadata prepared (no warehouse needed) and its web server started and
+    answering; the caller loads the dashboards (`load`) and stops it (`stop`). Nothing here reads the warehouse,
+    so a caller may start Superset while the marts are still being built."""
     bin_dir = ensure_venv()
+    paths = Paths.of(settings)
     env = superset_env(settings, paths)
     initialise(bin_dir, env, paths)
-    return url, password, bin_dir, env, paths
-
-
-@contextmanager
-def running(settings: Settings, *, port: int = 0) -> Iterator[Server]:
-    """Superset prepared, started and loaded with the dashboards of bi/; stopped on exit."""
-    url, password, bin_dir, env, paths = prepare(settings)
     port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(bin_dir, env, port, paths.home / "superset.log")
     try:
         wait_ready(base, proc)
         client = Client(base, ADMIN, paths.admin_password_file.read_text().strip())
-        import_content(client, url, password)
-        yield Server(base, client, paths, url, proc)
+    except BaseException:
+        stop(proc)
+        raise
+    return Server(base, client, paths, warehouse.url(settings, start=False), proc)
+
+
+def load(settings: Settings, server: Server) -> None:
+    """The dashboards of bi/ imported into a started Superset, connected to the built marts as ntp_bi."""
+    check_marts(server.warehouse_url)
+    password = bi_password(settings)
+    ensure_bi_login(settings, server.warehouse_url, password)
+    import_content(server.client, server.warehouse_url, password)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the web server at once (gunicorn's quick shutdown, SIGINT, as Ctrl-C does): it holds no state to flush."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def running(settings: Settings, *, port: int = 0) -> Iterator[Server]:
+    """Superset prepared, started and loaded with the dashboards of bi/; stopped on exit."""
+    url = warehouse.url(settings)
+    check_marts(url)
+    ensure_bi_login(settings, url, bi_password(settings))
+    server = start(settings, port=port)
+    try:
+        load(settings, server)
+        yield server
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(server.proc)
 
 
 @dataclass

@@ -104,7 +104,7 @@ class Browser:
             value = self.evaluate(expression)
             if value:
                 return value
-            time.sleep(0.5)
+            time.sleep(0.25)
         return value
 
     def screenshot(self, path: Path) -> None:
@@ -117,7 +117,7 @@ class Browser:
         finally:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
             self.profile.cleanup()

@@ -64,16 +64,64 @@ def test_one_exposure_per_dashboard_with_the_marts_it_reads():
         assert {re.fullmatch(r"ref\('(\w+)'\)", r).group(1) for r in exposure["depends_on"]} == read, spec["slug"]
 
 
-def test_datasets_read_only_the_marts_and_name_their_figures_on_one_line():
+#: docs/warehouse.md, "Books of record": the dataset column a chart reads → the mart column it must be.
+PUBLISHED = {
+    "plan_vnd": "published_plan_assigned_vnd",
+    "allocated_vnd": "published_allocated_vnd",
+    "allocated_with_plan_vnd": "published_allocated_with_plan_vnd",
+    "disbursed_vnd": "published_disbursed_cumulative_vnd",
+    "disbursed_with_plan_vnd": "published_disbursed_with_plan_vnd",
+    "agreed_disbursed_vnd": "agreed_disbursed_cumulative_vnd",
+    "treasury_disbursed_vnd": "treasury_disbursed_cumulative_vnd",
+    "province_reported_vnd": "province_disbursed_cumulative_vnd",
+}
+
+
+def figure_columns(sql: str) -> dict[str, str]:
+    """`alias.mart_column as name` pairs of a dataset's SQL: name → mart column."""
+    return {name: column for column, name in re.findall(r"\b\w+\.(\w+)\s+as\s+(\w+)\b", sql)}
+
+
+def test_datasets_read_only_the_marts_and_published_figures():
+    on_progress_marts = 0
     for name, dataset in CONTENT.datasets.items():
         sql = dataset["sql"]
         assert not re.search(r"\b(raw|audit|staging|reference|quality)\.\w", sql), name
-        figures = [line for line in sql.splitlines() if line.rstrip().endswith("-- figures")]
-        assert len(figures) <= 1, name
         declared = {c["name"] for c in dataset["columns"]}
-        if figures:
-            assert {"plan_vnd", "disbursed_vnd"} <= declared, name
         assert all(c["vi"] and c["en"] for c in dataset["columns"]), name
+        if not re.search(r"\bmarts\.mart_disbursement_", sql):
+            continue
+        on_progress_marts += 1
+        aliases = figure_columns(sql)
+        assert {"plan_vnd", "disbursed_vnd", "disbursed_with_plan_vnd"} <= declared, name
+        for column in declared & set(PUBLISHED):
+            assert aliases.get(column) == PUBLISHED[column], (name, column, aliases.get(column))
+        # the unfiltered province-reported sums are read only under their own names
+        assert not {v for k, v in aliases.items() if k not in ("province_reported_vnd",)} & {
+            "plan_assigned_vnd",
+            "province_allocated_vnd",
+            "province_disbursed_cumulative_vnd",
+        }, name
+    assert on_progress_marts == 5
+
+
+def test_a_dataset_on_reported_figures_is_caught():
+    """The check above fails on the kind of dataset it exists to catch (the province-reported sums as figures)."""
+    bad = "select n.plan_assigned_vnd as plan_vnd, n.province_disbursed_cumulative_vnd as disbursed_vnd from x as n"
+    aliases = figure_columns(bad)
+    assert aliases == {"plan_vnd": "plan_assigned_vnd", "disbursed_vnd": "province_disbursed_cumulative_vnd"}
+    assert any(aliases[c] != PUBLISHED[c] for c in aliases)
+
+
+def test_every_measure_reads_published_figures_or_says_which_source():
+    """Rates divide published figures only; a reported sum is named after its source in both languages."""
+    for key, metric in CONTENT.metrics.items():
+        used = set(re.findall(r"\b(\w+_vnd)\b", metric["sql"]))
+        for column in used:
+            assert column in PUBLISHED or column == "disbursed_delta_vnd", (key, column)
+        if used & {"treasury_disbursed_vnd", "province_reported_vnd", "disbursed_delta_vnd"}:
+            assert re.search(r"KBNN|[Tt]ỉnh", metric["vi"]) and re.search(r"Treasury|Province", metric["en"]), key
+    assert "sum(disbursed_with_plan_vnd) / nullif(sum(plan_vnd), 0)" in CONTENT.metrics["rate"]["sql"]
 
 
 def test_the_bundle_is_superset_import_format_without_a_password():
