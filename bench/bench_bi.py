@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from bench_dbt_star import POPULATE  # noqa: E402
+from bench_pipeline import raw_copy_rows_per_s  # noqa: E402
 from benchlib import add_common_args, emit, median, p95, size_of  # noqa: E402
 from benchlib import target as goal  # noqa: E402
 
@@ -60,7 +61,6 @@ def months_back(n: int, last: date = date(2025, 6, 1)) -> list[date]:
 
 
 def dbt_build(url: str, target: Path) -> None:
-    from ntp_core import warehouse
 
     env = dict(os.environ, **warehouse.libpq_env(url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
     dbt = [str(Path(sys.executable).parent / "dbt"), "--quiet"]
@@ -85,10 +85,6 @@ def build_warehouse(months: int, provinces: str) -> None:
 def synthesise_warehouse(months: int, lines_per_key: int) -> int:
     """`months` months ending 2025-06 of every province (63, then 34 from July 2025) synthesised in SQL, then the
     marts built; returns the Treasury lines of the history."""
-    import psycopg
-
-    from ntp_core import warehouse
-    from ntp_core.settings import load
 
     settings = load()
     url = warehouse.url(settings)
@@ -109,9 +105,6 @@ def synthesise_warehouse(months: int, lines_per_key: int) -> int:
 def copy_reference() -> float:
     """The speed reference of the other benchmarks: raw COPY of 1 M Treasury lines into an unindexed all-text
     table of this run's warehouse (rows/s, median of 3)."""
-    from bench_pipeline import raw_copy_rows_per_s
-
-    from ntp_core.settings import load
 
     data = load().data_dir
     with tempfile.TemporaryDirectory(prefix="ntp-bench-bi-ref-") as work:

@@ -49,8 +49,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import psycopg  # noqa: E402
 from bench_pipeline import months_from, raw_copy_rows_per_s  # noqa: E402
 from benchlib import add_common_args, emit, p95, target  # noqa: E402
+
+from generator import generate  # noqa: E402
+from ingestion.load import ingest_files  # noqa: E402
+from ntp_core import warehouse  # noqa: E402
+from ntp_core.warehouse import BI_ROLE  # noqa: E402
 
 DBT_DIR = ROOT / "dbt_project"
 MERGER = date(2025, 7, 1)  # provinces merged (NQ 202/2025/QH15): Treasury codes change
@@ -200,11 +206,6 @@ def main() -> None:
     os.environ.pop("WAREHOUSE_URL", None)
     bi_password = secrets.token_urlsafe(18)
     os.environ["NTP_BI_PASSWORD"] = bi_password  # the embedded server lets ntp_bi log in with it
-    import psycopg
-
-    from ingestion.load import ingest_files
-    from ntp_core import warehouse
-    from ntp_core.warehouse import BI_ROLE
 
     load_start = uptime()
     print(load_start, flush=True)
@@ -219,7 +220,6 @@ def main() -> None:
         print(f"speed reference: raw COPY {copy_rps:,.0f} rows/s", flush=True)
 
         inbox = args.inbox or work / "inbox"
-        from generator import generate
 
         t = time.perf_counter()
         gen_scale: str | int = scale if scale == "national" else int(scale)

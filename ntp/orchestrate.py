@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from contextlib import closing
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 from ntp.dbt_results import results_path
@@ -76,7 +80,6 @@ def _migrate(env: dict[str, str]) -> None:
 
 def metadata_template() -> Path:
     """Where the migrated, empty SQLite metadata database of this Airflow version is kept for new homes."""
-    from importlib.metadata import version
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ntp-warehouse"
     return cache / f"airflow-{version('apache-airflow')}-metadata.db"
@@ -86,8 +89,6 @@ def _copy_metadata_template(env: dict[str, str]) -> bool:
     """A new home on the default SQLite metadata gets a copy of a database migrated once per Airflow version
     (with the warehouse pool at its default size) instead of running `airflow db migrate` again: the
     migration is the same for every home and costs ≈ 10 s of CPU. False when the metadata is elsewhere."""
-    import shutil
-    import tempfile
 
     home = Path(env["AIRFLOW_HOME"])
     target = home / "airflow.db"
@@ -175,7 +176,6 @@ def record_real_start(env: dict[str, str], logical_date: str, started_at: dateti
 
 def _record_real_start_sqlite(db: Path, logical_date: str, started_at: datetime) -> None:
     """The same UPDATE on Airflow's SQLite metadata, whose timestamps are naive UTC text."""
-    import sqlite3
 
     stamp = "%Y-%m-%d %H:%M:%S.%f"
     logical = datetime.fromisoformat(logical_date).strftime(stamp)
