@@ -14,10 +14,8 @@ machine (--lines-per-key 2, ≈ 40 k Treasury lines a month); --full uses nation
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,12 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from benchlib import add_common_args, emit, p95  # noqa: E402
+from benchlib import add_common_args, dbt, emit, p95  # noqa: E402
 from benchlib import target as goal  # noqa: E402
 
 from ntp_core import warehouse  # noqa: E402
 
-DBT_DIR = ROOT / "dbt_project"
 STAR = (
     "int_province_figures__current int_treasury_figures__by_plan_year int_treasury_figures__by_key "
     "fct_ntp_monthly fct_reconciliation fct_published_figures mart_disbursement_progress "
@@ -104,33 +101,6 @@ BI_QUERIES = {
         from marts.mart_disbursement_national where plan_block = 'current' and year = 2025
         order by period, program_key""",
 }
-
-
-def dbt(env: dict, target: Path, *args: str) -> tuple[float, dict]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            *args,
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(target / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
-    results = json.loads((target / "run_results.json").read_text())
-    per_model = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
-    return wall, per_model
 
 
 def main() -> None:

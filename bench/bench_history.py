@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import psycopg  # noqa: E402
 from bench_pipeline import months_from, raw_copy_rows_per_s  # noqa: E402
-from benchlib import add_common_args, emit, p95, target  # noqa: E402
+from benchlib import add_common_args, dbt, emit, p95, target  # noqa: E402
 
 from generator import generate  # noqa: E402
 from ingestion.load import ingest_files  # noqa: E402
@@ -112,37 +112,6 @@ def redate_treasury(inbox: Path, template: date, month: date) -> None:
             out.write(",".join(parts))
     ts = datetime(month.year + (month.month == 12), month.month % 12 + 1, 5).timestamp()
     os.utime(dest, (ts, ts))
-
-
-def dbt(env: dict, target_dir: Path, *args: str) -> tuple[float, dict[str, float]]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            *args,
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(target_dir),
-            "--log-path",
-            str(target_dir / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
-    results = json.loads((target_dir / "run_results.json").read_text())["results"]
-    per_model = {
-        r["unique_id"].split(".")[-1]: float(r["execution_time"] or 0.0)
-        for r in results
-        if r["unique_id"].startswith("model.")
-    }
-    return wall, per_model
 
 
 def incremental_models() -> set[str]:
@@ -258,7 +227,7 @@ def main() -> None:
             print(json.dumps(loads[-1]), flush=True)
 
         def build(m: date) -> tuple[float, dict[str, float]]:
-            return dbt(env, tgt, "build", "--vars", json.dumps({"period": m.strftime("%Y-%m")}))
+            return dbt(env, tgt, "build", "--vars", json.dumps({"period": m.strftime("%Y-%m")}), models_only=True)
 
         load(months[0])
         build(months[0])  # creates every table
@@ -267,7 +236,7 @@ def main() -> None:
         for m in months[1:]:
             load(m)
         t = time.perf_counter()
-        dbt(env, tgt, "run")  # every month into the marts
+        dbt(env, tgt, "run", models_only=True)  # every month into the marts
         history_build_s = time.perf_counter() - t
         print(f"history built in {history_build_s:.0f} s", flush=True)
         wall_n, models_n = build(months[-1])

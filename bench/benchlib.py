@@ -18,9 +18,14 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
 
 def add_common_args(ap: argparse.ArgumentParser, runs: int = 3) -> None:
@@ -92,3 +97,35 @@ def emit(
     }
     sys.stdout.flush()
     print(json.dumps(out, default=str), flush=True)
+
+
+def dbt(env: dict, target_dir: Path, *args: str, models_only: bool = False) -> tuple[float, dict[str, float]]:
+    """`dbt <args>` on the project with its own target and log folder: (wall seconds, node name → its
+    execution time) from run_results.json, models only if asked. Exits with dbt's output when dbt fails."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target_dir),
+            "--log-path",
+            str(target_dir / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    return wall, {
+        r["unique_id"].split(".")[-1]: float(r["execution_time"] or 0.0)
+        for r in results
+        if not models_only or r["unique_id"].startswith("model.")
+    }
