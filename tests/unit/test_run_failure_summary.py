@@ -27,7 +27,7 @@ urllib.error.URLError: <urlopen error [Errno 111] Connection refused>
 2026-12-01T18:23:24.100000Z [error    ] Task failed with exception     [task] loc=task_runner.py:1676
 Traceback (most recent call last):
   File "/x/psycopg/connection.py", line 1, in connect
-psycopg.OperationalError: connection to postgresql://ntp:s3cr%2Ft@127.0.0.1:5432/ntp failed
+psycopg.OperationalError: connection to postgresql://ntp:test-only%2Fpw@127.0.0.1:5432/ntp failed
 2026-12-01T18:23:24.200000Z [info     ] ::group::Post Execute          [task] loc=task_runner.py:1677
 """
 
