@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import socket
 import threading
 from email import policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -78,36 +77,6 @@ def built(scenario, data_dir):
     conn = scenario(load_months)
     conn.execute("truncate audit.alert_sends")
     return conn
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    from aiosmtpd.controller import Controller
-
-    class Collect:
-        def __init__(self) -> None:
-            self.messages: list[tuple[list[str], bytes]] = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-            self.messages.append((list(envelope.rcpt_tos), envelope.content))
-            return "250 OK"
-
-    handler = Collect()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("NTP_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("NTP_SMTP_PORT", str(port))
-    monkeypatch.setenv("NTP_SMTP_SECURITY", "none")
-    monkeypatch.setenv("NTP_ALERT_TO", "ban-chi-dao@example.org")
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture
