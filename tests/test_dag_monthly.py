@@ -115,7 +115,9 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(
     )
     assert out.returncode == 0, out.stderr
     findings = json.loads(out.stdout)
-    a01 = [f for f in findings if f["rule_id"] == "NTP-A01"]
+    # The session warehouse is shared with other tests on this worker, some of which load other provinces
+    # for the same month: judge only the two provinces this test generated.
+    a01 = [f for f in findings if f["rule_id"] == "NTP-A01" and f["province_code"] in ("11", "12")]
     from ntp_core.reference import components
 
     component = next(c.component_key for c in components() if c.treasury_code == planted["ma_ctmt"])
@@ -134,7 +136,7 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(
     assert finding["treasury_value_vnd"] - finding["province_value_vnd"] == PLANTED_DELTA
     assert finding["province_value_vnd"] > 0
     assert finding["status"] == "new" and finding["severity"] == "error"
-    # Every other reconciled line matches: the planted one is the only allocation mismatch.
+    # Every other reconciled line of these provinces matches: the planted one is their only allocation mismatch.
     assert len(a01) == 1
 
     # One `dbt build` ran every model, seed, data test and unit test the project defines (dbt's own
