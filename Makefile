@@ -32,8 +32,10 @@ $(UV):
 	@mkdir -p $(dir $(UV)); test -x $(UV) || ln -sf "$$($(PYTHON) -c 'import uv; print(uv.find_uv_bin())')" $(UV)
 	@test -x $(UV) || { echo "could not install uv (tried pip install --user uv)"; exit 1; }
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra dev
+# --compile-bytecode: the .pyc files are written once here, so every Python process (airflow, dbt, the
+# tests) imports compiled modules even where PYTHONDONTWRITEBYTECODE is set (`import airflow` 7 s -> 3 s).
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock Makefile
+	$(UV) sync --frozen --extra dev --compile-bytecode
 	@touch $@
 
 $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)

@@ -1,6 +1,8 @@
 {#- Incremental builds by report month.
 
-    A run for report month P (`--vars '{period: "YYYY-MM"}'`, as the monthly DAG passes it) rebuilds:
+    A run for report month P (`--vars '{period: "YYYY-MM"}'`, or the environment variable NTP_DBT_PERIOD as
+    the monthly DAG passes it: command-line vars are part of dbt's parse fingerprint, so a different month
+    each run would force a full re-parse, while a variable read only at execution does not) rebuilds:
       * P itself,
       * every month for which a file was ingested by the run of P (a revised workbook for a past month,
         a late Treasury extract: audit.files.run_period = P),
@@ -11,6 +13,10 @@
 
 {% macro ntp_period_var() -%}
     {%- set p = var('period', none) -%}
+    {%- if p is none and execute -%}
+        {#- read at execution only, so the parse (and its partial_parse.msgpack) does not depend on it -#}
+        {%- set p = env_var('NTP_DBT_PERIOD', '') -%}
+    {%- endif -%}
     {#- unit tests check the logic on their given rows, whatever month the run is for -#}
     {%- if model is defined and model is not none and model.get('resource_type') == 'unit_test' -%}
         {{ return(none) }}
@@ -20,7 +26,7 @@
     {%- endif -%}
     {%- set p = p | string | trim -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}$', p) -%}
-        {{ exceptions.raise_compiler_error("var 'period' must be YYYY-MM, got '" ~ p ~ "'") }}
+        {{ exceptions.raise_compiler_error("the report month (var 'period' or NTP_DBT_PERIOD) must be YYYY-MM, got '" ~ p ~ "'") }}
     {%- endif -%}
     {{ return(p ~ '-01') }}
 {%- endmacro %}

@@ -121,6 +121,26 @@ def test_backfill_reproduces_month_by_month_runs(instances: dict) -> None:
     assert months == MONTHS
 
 
+def test_each_monthly_run_rebuilds_only_its_month_on_a_kept_parse(instances: dict) -> None:
+    """The DAG hands dbt the report month (incremental models rebuild that month, not the history), and
+    dbt's parse is kept between the runs of one instance instead of being redone every month."""
+    import psycopg
+
+    live: Path = instances["live"]
+    with psycopg.connect(_url(live)) as conn:
+        march = conn.execute("select count(*) from marts.fct_ntp_monthly where period = date '2024-03-01'").fetchone()
+        total = conn.execute("select count(*) from marts.fct_ntp_monthly").fetchone()
+    results = json.loads((live / "logs" / "dbt" / "2024-03.json").read_text(encoding="utf-8"))
+    fct = next(n for n in results["nodes"] if n["unique_id"] == "model.ntp_warehouse.fct_ntp_monthly")
+    assert 0 < march[0] < total[0]
+    assert fct["rows_affected"] == march[0]  # March inserted again (April has no rows yet), nothing else
+    cached = str(live.resolve() / "cosmos-cache" / "ntp_monthly" / "target" / "partial_parse.msgpack")
+    for month in MONTHS[1:]:
+        log = (live / "logs" / f"ntp_monthly-{month}.log").read_text(encoding="utf-8")
+        assert f"the latest partial parse file is {cached}" in log, month
+        assert "Unable to do partial parsing" not in log, month
+
+
 BACKFILL_DRY_RUN = r"""
 import subprocess, sys
 from ntp_core import warehouse
