@@ -64,7 +64,9 @@ def dbt(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
     env = dict(os.environ, **warehouse.libpq_env(warehouse_url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
     dbt_bin = str(Path(sys.executable).parent / "dbt")
 
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(*args: str, check: bool = True, period: str | None = None) -> subprocess.CompletedProcess:
+        """`period`: the report month as the monthly DAG gives it (NTP_DBT_PERIOD, not `--vars`), so that
+        successive months reuse dbt's partial parse as they do in the DAG."""
         cmd = [
             dbt_bin,
             *args,
@@ -77,7 +79,8 @@ def dbt(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
             "--log-path",
             str(target / "logs"),
         ]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        run_env = env if period is None else dict(env, NTP_DBT_PERIOD=period)
+        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True)
         if check and proc.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
         return proc

@@ -1,4 +1,4 @@
-"""The findings mart built month by month (var `period`, as the monthly DAG runs it) equals a full rebuild,
+"""The findings mart built month by month (the report month in NTP_DBT_PERIOD, as the monthly DAG passes it)
 and re-running a month does not duplicate: generated months with planted discrepancies, broken files and a
 corrected re-delivery of January that arrives only in April's run (so a past month, its next month and the
 streaks after them are re-evaluated).
@@ -59,20 +59,19 @@ def builds(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) ->
                     "--select",
                     "+fct_findings",
                     "--full-refresh",
-                    "--vars",
-                    f"{{period: '{label}'}}",
                     "--indirect-selection",
                     "cautious",
+                    period=label,
                 )
             else:
-                dbt("run", "--select", "+fct_findings", "--vars", f"{{period: '{label}'}}")
+                dbt("run", "--select", "+fct_findings", period=label)
             if month == months[-2]:
                 revision_unseen_before_april = not conn.execute(
                     "select count(*) from audit.files where original_name = %s", (revised.name,)
                 ).fetchone()[0]
     incremental = _checksum(warehouse_url)
     reproducible = _checksum(warehouse_url, REPRODUCIBLE)
-    dbt("run", "--select", "+fct_findings", "--vars", "{period: '2023-04'}")
+    dbt("run", "--select", "+fct_findings", period="2023-04")
     rerun = _checksum(warehouse_url)
     with warehouse.connect(warehouse_url) as conn:
         statuses = dict(conn.execute("select status, count(*) from marts.fct_findings group by 1").fetchall())
