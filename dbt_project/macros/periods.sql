@@ -26,7 +26,9 @@
     {%- endif -%}
     {%- set p = p | string | trim -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}$', p) -%}
-        {{ exceptions.raise_compiler_error("the report month (var 'period' or NTP_DBT_PERIOD) must be YYYY-MM, got '" ~ p ~ "'") }}
+        {{ exceptions.raise_compiler_error(
+            "the report month (var 'period' or NTP_DBT_PERIOD) must be YYYY-MM, got '" ~ p ~ "'"
+        ) }}
     {%- endif -%}
     {{ return(p ~ '-01') }}
 {%- endmacro %}
