@@ -69,10 +69,6 @@ def _uv() -> str:
 INSTALL_RECIPE = "uv pip install, then compileall"
 
 
-def _site_packages(venv: Path) -> Path:
-    return venv / "lib" / "python3.11" / "site-packages"
-
-
 def ensure_venv(venv: Path = VENV) -> Path:
     """Build (or rebuild when bi/requirements.txt changed) Superset's environment; return its bin folder."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes() + INSTALL_RECIPE.encode()).hexdigest()
@@ -84,13 +80,15 @@ def ensure_venv(venv: Path = VENV) -> Path:
     steps = (
         [uv, "venv", "--quiet", "--allow-existing", "--python", "3.11", str(venv)],
         [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "-r", str(REQUIREMENTS)],
-        # compiled once here, so Superset's commands do not compile its modules on every start
-        [str(venv / "bin" / "python"), "-m", "compileall", "-q", "-j", "0", str(_site_packages(venv))],
     )
     for cmd in steps:
         res = subprocess.run(cmd, capture_output=True, text=True)
-        if res.returncode != 0 and "compileall" not in cmd:  # a module left uncompiled is only slower
+        if res.returncode != 0:
             raise BIError(f"{' '.join(cmd[:3])} failed:\n{res.stderr[-3000:]}")
+    # Compiled once here, so Superset's commands do not compile its modules at every start (where
+    # PYTHONDONTWRITEBYTECODE is set nothing else would). Not checked: a module left uncompiled is only slower.
+    site_packages = venv / "lib" / "python3.11" / "site-packages"
+    subprocess.run([venv / "bin" / "python", "-m", "compileall", "-q", "-j", "0", site_packages], capture_output=True)
     marker.write_text(digest)
     return venv / "bin"
 
