@@ -206,7 +206,7 @@ def ntp_monthly():
         emit_datasets=False,
         # Incremental models rebuild only this month (and the months whose files this run loaded). The month
         # goes in the environment, not `--vars`: dbt fingerprints its parse with the command-line vars, and
-        # a new month each run would throw away the partial parse Cosmos keeps in cache_dir (≈ 10 s a run).
+        # a new month each run would throw away the partial parse Cosmos keeps in cache_dir (≈ 9 s a run).
         env={"NTP_DBT_PERIOD": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
         cache_dir=DBT_CACHE_DIR,
         # One dbt invocation per month, not one per model: dbt's start-up (project load, adapter, hooks)
