@@ -54,8 +54,8 @@ are one task each (per-file outcomes are in their logs and XCom, not in the task
    file judged on its own rows and stored per file in `audit.validation_results`; the log names every file
    with a failing or warning expectation.
 6. **dbt_build** — staging → intermediate → marts → rules → findings in one `dbt build` (each model then
-   its tests); the task log, XCom `dbt_results` and `$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json` list every
-   model and test with its status and time.
+   its data tests; the unit tests run in CI, not on every month); the task log, XCom `dbt_results` and
+   `$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json` list every model and test with its status and time.
 7. **build_alert** — the monthly digest under `$NTP_DATA_DIR/reports/<YYYY-MM>/`, sent when configured.
 
 A failed task writes the pipeline alert (`pipeline-failures.jsonl` next to the digest, and e-mail when
@@ -193,7 +193,8 @@ def ntp_monthly():
     dbt = DbtBuildLocalOperator(
         task_id="dbt_build",
         doc_md="The whole dbt project for the month in one `dbt build` (seeds, staging, intermediate, marts, "
-        "rules, findings; every model followed by its tests, a relationship test after both its models). "
+        "rules, findings; every model followed by its data tests, a relationship test after both its models; "
+        "the unit tests run in CI, not on every month). "
         "A failing model or test skips only what depends on it, as dbt does; the task then fails. The log "
         "ends with one line per model and test, slowest first, also kept as XCom `dbt_results` and in "
         "`$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json`.",
@@ -203,6 +204,9 @@ def ntp_monthly():
         ),
         manifest_filepath=str(DBT_DIR / "target" / "manifest.json"),
         invocation_mode=InvocationMode.DBT_RUNNER,
+        # Unit tests check the models' logic on fixed inputs: they run in CI (tests/dbt), not on every
+        # month's data, as dbt recommends for production builds.
+        exclude="resource_type:unit_test",
         emit_datasets=False,
         # Incremental models rebuild only this month (and the months whose files this run loaded). The month
         # goes in the environment, not `--vars`: dbt fingerprints its parse with the command-line vars, and

@@ -85,4 +85,5 @@ def dbt(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory):
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
         return proc
 
+    run.target = target  # type: ignore[attr-defined]  # run_results.json of the last call is there
     return run
