@@ -127,8 +127,11 @@ def ntp_monthly():
         from ntp_core.periods import parse_period
         from ntp_core.settings import load
 
-        inbox = confined_inbox(get_current_context()["params"].get("inbox"), load().inbox_dir)
-        files = files_for_period(inbox, parse_period(period), warehouse.url())
+        settings = load()
+        inbox = confined_inbox(get_current_context()["params"].get("inbox"), settings.inbox_dir)
+        # each file's month is read once, then kept with its size and modification time
+        cache = settings.data_dir / "inbox-periods.json"
+        files = files_for_period(inbox, parse_period(period), warehouse.url(), cache_path=cache)
         print(f"{len(files)} file(s) for {period} in {inbox}")
         return [str(f) for f in files]
 

@@ -189,7 +189,60 @@ def trigger_requests(months: dict[str, list[str]], inbox: Path) -> list[dict]:
     return out
 
 
-def files_for_period(inbox: Path, period: date, warehouse_url: str, *, today: date | None = None) -> list[Path]:
+def _read_cache(cache_path: Path | None) -> dict:
+    if cache_path is None:
+        return {}
+    try:
+        cache = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def _write_cache(cache_path: Path | None, cache: dict) -> None:
+    """Replace the cache file in one rename (owner-only: it names the inbox's files)."""
+    if cache_path is None:
+        return
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(cache, f)
+    os.replace(tmp, cache_path)
+
+
+def _sniffed(paths: list[Path], cache: dict) -> dict[Path, tuple[str | None, date | None]]:
+    """`sniff_period` per path, or its earlier answer when the file has the same size and modification time
+    (`cache`: str(path) -> [size, mtime_ns, kind, period]; updated in place, gone files dropped)."""
+    out: dict[Path, tuple[str | None, date | None]] = {}
+    seen: set[str] = set()
+    for path in paths:
+        try:
+            st = path.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        key = [st.st_size, st.st_mtime_ns]
+        hit = cache.get(str(path))
+        if isinstance(hit, list) and len(hit) == 4 and hit[:2] == key:
+            out[path] = (hit[2], date.fromisoformat(hit[3]) if hit[3] else None)
+        else:
+            kind, p = sniff_period(path)
+            out[path] = (kind, p)
+            cache[str(path)] = [*key, kind, p.isoformat() if p else None]
+        seen.add(str(path))
+    for stale in set(cache) - seen:
+        del cache[stale]
+    return out
+
+
+def files_for_period(
+    inbox: Path,
+    period: date,
+    warehouse_url: str,
+    *,
+    today: date | None = None,
+    cache_path: Path | None = None,
+) -> list[Path]:
     """Files in the inbox (recursively, any names) that the run for `period` must ingest.
 
     * every workbook and Treasury extract whose title / `ky_bao_cao` says `period`;
@@ -200,19 +253,29 @@ def files_for_period(inbox: Path, period: date, warehouse_url: str, *, today: da
       first run that sees them quarantines them with a precise error instead of leaving them unreported;
     * files for a later month that has already begun are left to that month's run.
     Workbooks are size- and zip-bomb-checked before their content is looked at. Sorted by path.
+
+    `cache_path` (the monthly DAG gives `$NTP_DATA_DIR/inbox-periods.json`): a file's month, as read, is
+    kept with its size and modification time, so a run reads only the files that are new or changed since
+    the last run instead of every file the inbox ever received.
     """
     period = period.replace(day=1)
     this_month = (today or date.today()).replace(day=1)
     picked: list[Path] = []
     unsure: list[Path] = []
-    for path in _inbox_files(Path(inbox)):
-        kind, p = sniff_period(path)
+    cache = _read_cache(cache_path)
+    periods = cache["periods"] if isinstance(cache.get("periods"), dict) else {}
+    hashes_seen = cache["hashes"] if isinstance(cache.get("hashes"), dict) else {}
+    sniffed = _sniffed(_inbox_files(Path(inbox)), periods)
+    for path, (_kind, p) in sniffed.items():
         if p == period:
             picked.append(path)
         elif p is None or p < period or p > this_month:
             unsure.append(path)
-    if unsure:
-        hashes = _hashes(unsure)
+    hashes: dict[Path, str] = _hashes(unsure, hashes_seen) if unsure else {}
+    for stale in set(hashes_seen) - {str(path) for path in hashes}:
+        del hashes_seen[stale]
+    _write_cache(cache_path, {"periods": periods, "hashes": hashes_seen})
+    if hashes:
         known = _known(warehouse_url, hashes)
         picked.extend(path for path in hashes if path not in known)
     return sorted(picked)
