@@ -70,6 +70,38 @@ def test_every_unit_test_of_the_project_passes(published: Path, dbt):
     assert ran == dict.fromkeys(defined, "pass")
 
 
+def test_every_table_is_analyzed_inside_its_own_build_step(published: Path, dbt, warehouse_url: str):
+    """Each table and incremental model gets its planner statistics from its post-hook (macros/statistics.sql),
+    within the step that built it, before the models that read it are planned: PostgreSQL records a manual
+    ANALYZE in `last_analyze` (autovacuum's go to `last_autoanalyze`)."""
+    from datetime import datetime
+
+    nodes = json.loads((dbt.target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    results = json.loads((dbt.target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    steps = {}
+    for r in results:
+        node = nodes.get(r["unique_id"], {})
+        if node.get("resource_type") == "model" and node["config"]["materialized"] in ("table", "incremental"):
+            (execute,) = [t for t in r["timing"] if t["name"] == "execute"]
+            steps[(node["schema"], node["alias"])] = tuple(
+                datetime.fromisoformat(execute[k].replace("Z", "+00:00")) for k in ("started_at", "completed_at")
+            )
+    assert len(steps) >= 14  # 4 tables and 10 incremental models
+    analyzed = dict(
+        ((schema, name), at)
+        for schema, name, at in query(
+            warehouse_url,
+            "select schemaname, relname, last_analyze from pg_stat_user_tables where last_analyze is not null",
+        )
+    )
+    outside = {
+        key: analyzed.get(key)
+        for key, (start, end) in steps.items()
+        if not start <= analyzed.get(key, start.replace(year=1)) <= end
+    }
+    assert outside == {}
+
+
 def books_of_record(out: Path) -> tuple[dict, dict]:
     """Published totals per (period, program, plan block, measure) from the generator's files, by the rules of
     docs/warehouse.md; and the planted facts the tests rely on."""
