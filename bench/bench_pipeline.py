@@ -10,7 +10,8 @@ In one run, on this machine, in this order:
 2. the generator writes N consecutive months from 2024-01 for all 63 provinces (one national Treasury
    extract a month) and one small month (2024-01, `--small-provinces`);
 3. **backfill** — a fresh data directory (new embedded PostgreSQL, new Airflow metadata, both started
-   before the clock), then `ntp run` month after month: per month the command's wall time, the DAG's
+   before the clock), then `ntp run` month after month, each month's files put in the inbox just before its
+   run (the earlier months' stay, as in a real inbox): per month the command's wall time, the DAG's
    stages from the task log and every dbt node's time (`$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json`);
 4. **direct** — right after month 1 (so that both see the same load), the same month's work in one process: a
    fresh warehouse, the ingestion library on the month's files (`ingest_files`, 2 workers), then one
@@ -228,15 +229,20 @@ def main() -> None:
         prepare(backfill_dir)
         per_month = []
         direct_res = small_res = None
+        # Each month's files reach the inbox just before its run, as deliveries do: a run finds the earlier
+        # months' files there too, not the later ones.
+        inbox = work / "inbox"
+        inbox.mkdir()
         for i, m in enumerate(months):
-            res = ntp_run(backfill_dir, nat, m.strftime("%Y-%m"))
+            shutil.copytree(nat / m.strftime("%Y-%m"), inbox / m.strftime("%Y-%m"), copy_function=os.link)
+            res = ntp_run(backfill_dir, inbox, m.strftime("%Y-%m"))
             print(json.dumps({k: v for k, v in res.items() if k != "models_s"}), flush=True)
             per_month.append(res)
             if i == 0 and not args.skip_direct:
                 # right after month 1 through the DAG, so that both see the same machine load
                 direct_dir = work / "direct"
                 prepare(direct_dir)
-                direct_res = direct(direct_dir, nat, months[0])
+                direct_res = direct(direct_dir, inbox, months[0])
                 print(json.dumps({k: v for k, v in direct_res.items() if k != "models_s"}), flush=True)
                 stop(direct_dir)
             if i == 0 and not args.skip_small:
