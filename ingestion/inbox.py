@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -130,63 +131,48 @@ def confined_inbox(requested: str | os.PathLike | None, root: Path) -> Path:
     return resolved
 
 
-def _hashes(paths: list[Path], cache: dict | None = None) -> dict[Path, str]:
-    """SHA-256 (or the empty-file key) per path, never through a link; a path that is no longer a regular
-    file is left out. `cache` maps str(path) to [size, mtime_ns, sha] and is updated in place."""
-    out: dict[Path, str] = {}
+def _cached(
+    paths: list[Path], cache: dict, width: int, compute: Callable[[Path, os.stat_result], list]
+) -> dict[Path, list]:
+    """`compute(path, stat)` per path, or its earlier answer while the file keeps its size and modification
+    time. `cache` maps str(path) to [size, mtime_ns, *answer] (`width` values) and is updated in place;
+    entries of paths not asked for are dropped. A path that is no longer a regular file (gone, or swapped
+    for a link or a folder since it was listed) is left out; nothing is read through a link."""
+    out: dict[Path, list] = {}
     for path in paths:
         try:
             st = path.stat(follow_symlinks=False)
             key = [st.st_size, st.st_mtime_ns]
-            hit = cache.get(str(path)) if cache is not None else None
-            if hit and hit[:2] == key:
-                out[path] = hit[2]
-                continue
-            out[path] = sha256_of(path) if st.st_size else empty_file_key(path.name)
+            hit = cache.get(str(path))
+            if isinstance(hit, list) and len(hit) == 2 + width and hit[:2] == key:
+                out[path] = hit[2:]
+            else:
+                out[path] = compute(path, st)
         except OSError:
-            continue  # gone, or swapped for a link or a folder since it was listed
-        if cache is not None:
-            cache[str(path)] = [*key, out[path]]
+            continue
+        cache[str(path)] = [*key, *out[path]]
+    for stale in set(cache) - {str(path) for path in out}:
+        del cache[stale]
     return out
 
 
-def pending_months(inbox: Path, warehouse_url: str, *, cache_path: Path | None = None, today: date) -> dict:
-    """The report months with inbox files not yet in audit.files: {month: [sha256, …]}. The listing,
-    the link refusal and the "already known" rule are the ones the monthly run uses; a file whose month
-    cannot be read goes to the month due on `today` (the previous calendar month), whose run quarantines it."""
-    files = _inbox_files(Path(inbox))
-    cache: dict = {}
-    if cache_path is not None:
-        try:
-            cache = json.loads(cache_path.read_text())
-        except (OSError, ValueError):
-            cache = {}
-    hashes = _hashes(files, cache)
-    if cache_path is not None:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        cache_path.write_text(json.dumps({k: v for k, v in cache.items() if Path(k) in hashes}))
-    known = _known(warehouse_url, hashes)
-    months: dict[str, list[str]] = {}
-    for path in sorted(set(hashes) - known):
-        months.setdefault(report_month(path, today=today), []).append(hashes[path])
-    return dict(sorted(months.items()))
+def _hashes(paths: list[Path], cache: dict | None = None) -> dict[Path, str]:
+    """SHA-256 (or the empty-file key) per path; `cache` as in `_cached`."""
+    found = _cached(
+        paths, {} if cache is None else cache, 1, lambda p, st: [sha256_of(p) if st.st_size else empty_file_key(p.name)]
+    )
+    return {path: answer[0] for path, answer in found.items()}
 
 
-def report_month(path: Path, *, today: date) -> str:
-    """The month (YYYY-MM) whose run the watcher starts for a new file: the month its content names
-    (`sniff_period`, as the run's discovery reads it), else the month due on `today` (the previous one)."""
-    _kind, period = sniff_period(path)
-    return (period or (today.replace(day=1) - timedelta(days=1))).strftime("%Y-%m")
+def _sniffed(paths: list[Path], cache: dict) -> dict[Path, tuple[str | None, date | None]]:
+    """`sniff_period` per path; `cache` as in `_cached` (answer: kind, ISO month or null)."""
 
+    def sniff(path: Path, _st: os.stat_result) -> list:
+        kind, p = sniff_period(path)
+        return [kind, p.isoformat() if p else None]
 
-def trigger_requests(months: dict[str, list[str]], inbox: Path) -> list[dict]:
-    """One `ntp_monthly` trigger per month; the run id names the month and the new files' hashes, so the
-    same pending files never trigger the same month twice."""
-    out = []
-    for month, shas in months.items():
-        digest = hashlib.sha256("".join(sorted(shas)).encode()).hexdigest()[:12]
-        out.append({"conf": {"period": month, "inbox": str(inbox)}, "trigger_run_id": f"inbox__{month}__{digest}"})
-    return out
+    found = _cached(paths, cache, 2, sniff)
+    return {path: (kind, date.fromisoformat(p) if p else None) for path, (kind, p) in found.items()}
 
 
 def _read_cache(cache_path: Path | None) -> dict:
@@ -211,27 +197,34 @@ def _write_cache(cache_path: Path | None, cache: dict) -> None:
     os.replace(tmp, cache_path)
 
 
-def _sniffed(paths: list[Path], cache: dict) -> dict[Path, tuple[str | None, date | None]]:
-    """`sniff_period` per path, or its earlier answer when the file has the same size and modification time
-    (`cache`: str(path) -> [size, mtime_ns, kind, period]; updated in place, gone files dropped)."""
-    out: dict[Path, tuple[str | None, date | None]] = {}
-    seen: set[str] = set()
-    for path in paths:
-        try:
-            st = path.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        key = [st.st_size, st.st_mtime_ns]
-        hit = cache.get(str(path))
-        if isinstance(hit, list) and len(hit) == 4 and hit[:2] == key:
-            out[path] = (hit[2], date.fromisoformat(hit[3]) if hit[3] else None)
-        else:
-            kind, p = sniff_period(path)
-            out[path] = (kind, p)
-            cache[str(path)] = [*key, kind, p.isoformat() if p else None]
-        seen.add(str(path))
-    for stale in set(cache) - seen:
-        del cache[stale]
+def pending_months(inbox: Path, warehouse_url: str, *, cache_path: Path | None = None, today: date) -> dict:
+    """The report months with inbox files not yet in audit.files: {month: [sha256, …]}. The listing,
+    the link refusal and the "already known" rule are the ones the monthly run uses; a file whose month
+    cannot be read goes to the month due on `today` (the previous calendar month), whose run quarantines it."""
+    cache = _read_cache(cache_path)
+    hashes = _hashes(_inbox_files(Path(inbox)), cache)
+    _write_cache(cache_path, cache)
+    known = _known(warehouse_url, hashes)
+    months: dict[str, list[str]] = {}
+    for path in sorted(set(hashes) - known):
+        months.setdefault(report_month(path, today=today), []).append(hashes[path])
+    return dict(sorted(months.items()))
+
+
+def report_month(path: Path, *, today: date) -> str:
+    """The month (YYYY-MM) whose run the watcher starts for a new file: the month its content names
+    (`sniff_period`, as the run's discovery reads it), else the month due on `today` (the previous one)."""
+    _kind, period = sniff_period(path)
+    return (period or (today.replace(day=1) - timedelta(days=1))).strftime("%Y-%m")
+
+
+def trigger_requests(months: dict[str, list[str]], inbox: Path) -> list[dict]:
+    """One `ntp_monthly` trigger per month; the run id names the month and the new files' hashes, so the
+    same pending files never trigger the same month twice."""
+    out = []
+    for month, shas in months.items():
+        digest = hashlib.sha256("".join(sorted(shas)).encode()).hexdigest()[:12]
+        out.append({"conf": {"period": month, "inbox": str(inbox)}, "trigger_run_id": f"inbox__{month}__{digest}"})
     return out
 
 
@@ -271,9 +264,7 @@ def files_for_period(
             picked.append(path)
         elif p is None or p < period or p > this_month:
             unsure.append(path)
-    hashes: dict[Path, str] = _hashes(unsure, hashes_seen) if unsure else {}
-    for stale in set(hashes_seen) - {str(path) for path in hashes}:
-        del hashes_seen[stale]
+    hashes = _hashes(unsure, hashes_seen)
     _write_cache(cache_path, {"periods": periods, "hashes": hashes_seen})
     if hashes:
         known = _known(warehouse_url, hashes)
