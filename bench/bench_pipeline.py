@@ -16,12 +16,15 @@ In one run, on this machine, in this order:
 4. **direct** — right after month 1 (so that both see the same load), the same month's work in one process: a
    fresh warehouse, the ingestion library on the month's files (`ingest_files`, 2 workers), then one
    `dbt build --vars '{period: …}'` (P5's baseline);
-5. **small** — then the small month through `ntp run` in a fresh data directory; months 2 … N follow.
+5. **small** — then the small month through `ntp run` in a fresh data directory, and the same small month
+   done directly as in 4 (also a fresh directory); months 2 … N follow.
 
-Figures: P5 = `ntp run` of month 1 / direct month 1 (target ≤ 2); small month / national month 1
-(≤ 0.3); P3 growth = month N / month 1, for the whole month (≤ 1.2) and per model (≤ 1.5; models under
-`--min-model-s` at month 1 are listed but not judged: their ratio is noise); per model also month N / month
-2, what history alone adds (month 1 creates the incremental models, later months insert into them).
+Figures: P5 = `ntp run` of month 1 / direct month 1 (target ≤ 2); small month / national month 1 (≤ 0.3), the
+small month's `ntp run` / its direct work (≤ 2, as P5), and, as the floor of the small / national ratio, the
+same ratio for the two months done directly; P3 growth = month N / month 1, for the whole month (≤ 1.2) and
+per model (≤ 1.5; models under `--min-model-s` at month 1 are listed but not judged: their ratio is noise);
+per model also month N / month 2, what history alone adds (month 1 creates the incremental models, later
+months insert into them).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
 months.
 """
@@ -228,7 +231,7 @@ def main() -> None:
         backfill_dir = work / "backfill"
         prepare(backfill_dir)
         per_month = []
-        direct_res = small_res = None
+        direct_res = small_res = small_direct_res = None
         # Each month's files reach the inbox just before its run, as deliveries do: a run finds the earlier
         # months' files there too, not the later ones.
         inbox = work / "inbox"
@@ -251,6 +254,13 @@ def main() -> None:
                 small_res = ntp_run(small_dir, small, months[0].strftime("%Y-%m"))
                 print(json.dumps({k: v for k, v in small_res.items() if k != "models_s"}), flush=True)
                 stop(small_dir)
+                if not args.skip_direct:
+                    # the small month's own work done directly: the floor no orchestration goes below
+                    small_direct_dir = work / "small-direct"
+                    prepare(small_direct_dir)
+                    small_direct_res = direct(small_direct_dir, small, months[0])
+                    print(json.dumps({k: v for k, v in small_direct_res.items() if k != "models_s"}), flush=True)
+                    stop(small_direct_dir)
         stop(backfill_dir)
     finally:
         if not args.keep:
@@ -290,6 +300,19 @@ def main() -> None:
     small_ratio = round(small_res["wall_s"] / first["wall_s"], 2) if small_res else None
     if small_ratio is not None:
         targets.append(target("P5", "small month / national month", small_ratio, "<= 0.3", small_ratio <= 0.3))
+    floors = {}
+    if small_res and small_direct_res:
+        small_p5 = round(small_res["wall_s"] / small_direct_res["wall_s"], 2)
+        targets.append(target("P5", "small month: ntp run / direct", small_p5, "<= 2", small_p5 <= 2))
+    if small_direct_res and direct_res:
+        # No orchestration can bring the small / national ratio below the same ratio of the direct work.
+        floors["small_over_national_direct"] = round(small_direct_res["wall_s"] / direct_res["wall_s"], 2)
+        floors["small_direct_dbt_s"] = small_direct_res["dbt_s"]
+        print(
+            f"small / national, both done directly: {floors['small_over_national_direct']} "
+            f"(small month's direct dbt build {small_direct_res['dbt_s']} s)",
+            flush=True,
+        )
 
     rows = [
         (
@@ -317,6 +340,18 @@ def main() -> None:
                 small_res.get("load_1m"),
             )
         )
+    if small_direct_res:
+        rows.append(
+            (
+                "direct (small month)",
+                small_direct_res["wall_s"],
+                "",
+                small_direct_res["ingest_s"],
+                "",
+                small_direct_res["dbt_s"],
+                "",
+            )
+        )
     print("\nPer model, largest at the last month first (seconds):")
     print(f"| model | month 1 | month {n_months} | ratio | month {n_months} / month 2 |")
     print("|---|---|---|---|---|")
@@ -336,6 +371,8 @@ def main() -> None:
         per_month=per_month,
         direct=direct_res,
         small=small_res,
+        small_direct=small_direct_res,
+        floors=floors,
         model_growth=models,
     )
 
