@@ -246,7 +246,9 @@ def run_month(period_text: str, *, inbox: str | None = None, force_alert: bool =
     print(f"▶ ntp_monthly {label} (inbox {inbox_dir})", flush=True)
     started = time.monotonic()
     started_at = datetime.now(UTC)
-    cmd = [str(VENV_BIN / "airflow"), "dags", "test", DAG_ID, period.isoformat(), "--conf", json.dumps(conf)]
+    # `airflow dags test`, through an entry point that skips the interpreter's teardown (ntp/airflow_command.py)
+    airflow = [str(VENV_BIN / "python"), "-m", "ntp.airflow_command"]
+    cmd = [*airflow, "dags", "test", DAG_ID, period.isoformat(), "--conf", json.dumps(conf)]
     state = None
     task_state = "done"
     mapped: dict[str, Counter] = {}
