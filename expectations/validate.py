@@ -8,6 +8,7 @@ is slow and must never happen when a DAG file is parsed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -93,6 +94,9 @@ def _month_expectation(exp: dict[str, Any]) -> dict[str, Any]:
 
 def _gx_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # GX's import logs ≈ 200 lines at INFO about its own API docs ("Skipping registering function …"), a
+    # quarter of a month's task log, of no use to anyone running it.
+    logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
     import great_expectations as gx  # noqa: PLC0415 - GX takes seconds to import: only when validating
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -157,6 +158,11 @@ def test_monthly_run_reports_the_planted_allocation_mismatch(
 
     alert = data_dir / "reports" / "2024-03" / "alert.html"
     assert alert.exists() and "NTP-A01" in alert.read_text(encoding="utf-8")
+    # The month's log is read by operators: GX validated the loaded files, without the ≈ 200 INFO lines its
+    # import writes about its own API docs.
+    log = (data_dir / "logs" / "ntp_monthly-2024-03.log").read_text(encoding="utf-8")
+    assert re.search(r"validated [1-9]\d* batch\(es\)", log), log[-3000:]
+    assert "Skipping registering function" not in log
     # The isolated NTP_DATA_DIR was used: the checkout's default one is untouched.
     after = sorted(p.name for p in default_data.iterdir()) if default_data.exists() else None
     assert after == before
