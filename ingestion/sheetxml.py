@@ -76,7 +76,7 @@ class SheetScan:
         self._row = 0
         self._col = 0
         self._depth = -1  # elements open below the current <c> (0: the cell itself; -1: no cell open)
-        self._cell: re.Match[str] | None = None  # the current cell's reference, when it has one
+        self._cell: tuple[int, int, str] | None = None  # the current cell's (row, column, letters), if given
         self._formula = self._inline = False
         self._value: str | None = None  # the text of the cell's <v>, when it has one
         self._text: list[str] | None = None  # collects that text while <v> is open
@@ -128,24 +128,25 @@ class SheetScan:
             if tag in _PLACED:  # a cell or row nested where none belongs still counts towards the extent
                 self._place(tag, attrs)
             return
-        m = self._place(tag, attrs)
+        ref = self._place(tag, attrs)
         if tag == "c":
-            self._cell, self._formula, self._inline, self._value, self._depth = m, False, False, None, 0
+            self._cell, self._formula, self._inline, self._value, self._depth = ref, False, False, None, 0
 
-    def _place(self, tag: str, attrs: dict[str, str]) -> re.Match[str] | None:
+    def _place(self, tag: str, attrs: dict[str, str]) -> tuple[int, int, str] | None:
         """Follow the position of a cell or a row, or a declared dimension; the cell's reference if any."""
         if tag == "c":
-            m = _REF.match(attrs.get("r") or "")
-            if m:
-                self._col = _column(m.group(1))
-                row = int(m.group(2))
+            ref = _reference(attrs.get("r"))
+            if ref:
+                row, self._col = ref[0], ref[1]
                 if row > self._row:
                     self._row = row
             else:
                 self._col += 1
                 row = self._row
-            self._extent(row, self._col, "a cell")
-            return m
+            f = self.facts
+            if row > f.max_row or self._col > f.max_column:  # the bounds move only with the extent
+                self._extent(row, self._col, "a cell")
+            return ref
         if tag == "row":
             r = attrs.get("r")
             self._row = int(r) if r and r.isdigit() else self._row + 1
@@ -169,8 +170,8 @@ class SheetScan:
             self._text = None
             self._parser.CharacterDataHandler = None
         elif depth == 0 and self._formula and not ((self._value or "").strip() or self._inline):  # the cell closes
-            m = self._cell
-            row, col = (int(m.group(2)), m.group(1).upper()) if m else (self._row, column_letters(self._col))
+            ref = self._cell
+            row, col = (ref[0], ref[2]) if ref else (self._row, column_letters(self._col))
             self.facts.formulas_without_value.add((row, col))
 
 
@@ -185,17 +186,25 @@ def _tag(name: str) -> str:
     return tag
 
 
-def _column(letters: str) -> int:
-    """`column_number`, memoised (at most 26 + 26² + 26³ keys: the pattern allows three letters)."""
-    n = _COLUMNS.get(letters)
-    if n is None:
-        n = _COLUMNS[letters] = column_number(letters)
-    return n
+def _reference(r: str | None) -> tuple[int, int, str] | None:
+    """A cell reference (`B12`, `$B$12`) as (row, column number, column letters), None when absent or not
+    a reference; memoised up to a bound (the cells of one report layout repeat from workbook to workbook)."""
+    if not r:
+        return None
+    ref = _REFERENCES.get(r)
+    if ref is None:
+        m = _REF.match(r)
+        if not m:
+            return None
+        ref = (int(m.group(2)), column_number(m.group(1)), m.group(1).upper())
+        if len(_REFERENCES) < 50_000:
+            _REFERENCES[r] = ref
+    return ref
 
 
 _PLACED = frozenset(("c", "row", "dimension"))
 _TAGS: dict[str, str] = {}
-_COLUMNS: dict[str, int] = {}
+_REFERENCES: dict[str, tuple[int, int, str]] = {}
 
 
 def worksheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
