@@ -58,6 +58,7 @@ class Snapshot:
     sha256: str
     size: int
     mtime: float
+    fresh: bool = True  # False when the archive already held this content (a delivery seen before)
 
 
 def take(path: Path, archive_dir: Path) -> Snapshot:
@@ -80,7 +81,8 @@ def take(path: Path, archive_dir: Path) -> Snapshot:
                 os.fsync(out.fileno())
             sha = h.hexdigest() if size else empty_file_key(Path(path).name)
             dest = archive_dir / sha[:2] / f"{sha}{_extension(Path(path).name)}"
-            if dest.exists():
+            fresh = not dest.exists()
+            if not fresh:
                 Path(tmp).unlink()
             else:
                 private_dir(dest.parent)
@@ -89,7 +91,7 @@ def take(path: Path, archive_dir: Path) -> Snapshot:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    return Snapshot(dest, sha, size, st.st_mtime)
+    return Snapshot(dest, sha, size, st.st_mtime, fresh)
 
 
 def safe_name(name: str) -> str:

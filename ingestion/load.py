@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -19,13 +19,13 @@ import psycopg
 from psycopg import sql
 
 from ingestion import manifest
-from ingestion.archive import NotARegularFile, empty_file_key, quarantine, take
+from ingestion.archive import NotARegularFile, Snapshot, empty_file_key, quarantine, take
 from ingestion.csvload import load_csv
 from ingestion.errors import RejectedFile
 from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
 from ingestion.partitions import month_partition
 from ingestion.responses import load_response
-from ingestion.workbook import parse_workbook
+from ingestion.workbook import WorkbookReport, parse_workbook
 from ntp_core.settings import Settings
 from ntp_core.settings import load as load_settings
 from ntp_core.warehouse import connect
@@ -90,6 +90,54 @@ def _file_status(conn: psycopg.Connection, file_id: int) -> str:
     return str(row[0])
 
 
+#: What reading a file may raise besides a RejectedFile that is still the file's fault, not the machine's:
+#: the file is quarantined as unreadable (with the traceback in the log) and the month goes on.
+_UNREADABLE = (
+    MemoryError,
+    RecursionError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    OSError,
+    UnicodeError,
+    AssertionError,
+)
+
+
+@dataclass
+class Prepared:
+    """A delivered file read ahead of its load: archived, identified and, a workbook, parsed — or why not.
+    Nothing in the warehouse is read or written here, so this can run while another file loads."""
+
+    path: Path
+    snap: Snapshot | None = None
+    not_regular: NotARegularFile | None = None
+    kind: str = UNKNOWN
+    report: WorkbookReport | None = None  # None for a workbook the archive held already (parsed when loaded)
+    error: Exception | None = None  # a RejectedFile or one of _UNREADABLE, raised again when the file loads
+
+
+def prepare(path: Path, settings: Settings, today: date | None = None) -> Prepared:
+    """Archive, identify and (a workbook new to the archive) parse one delivered file; bad input is kept in
+    `error`, never raised. Only a failure to archive (the disk) raises. Content the archive already held is
+    most likely a re-delivery: its parse waits until the manifest says it is not one."""
+    path = Path(path)
+    try:
+        # The one read of the delivered path: O_NOFOLLOW, into the archive; all else reads the archive copy.
+        snap = take(path, settings.archive_dir)
+    except NotARegularFile as err:
+        return Prepared(path, not_regular=err)
+    ready = Prepared(path, snap)
+    try:
+        ready.kind = identify(snap.stored, name=path.name)
+        if ready.kind == WORKBOOK and snap.fresh:
+            ready.report = parse_workbook(snap.stored, today=today)
+    except (RejectedFile, *_UNREADABLE) as err:
+        ready.error = err
+    return ready
+
+
 def ingest_file(
     path: Path,
     *,
@@ -98,18 +146,20 @@ def ingest_file(
     settings: Settings | None = None,
     today: date | None = None,
     conn: psycopg.Connection | None = None,
+    prepared: Prepared | None = None,
 ) -> IngestResult:
     """Ingest one file; never raises for bad input, only for infrastructure errors (database down).
 
-    `conn` (optional) is an open connection to reuse, left open and idle afterwards."""
+    `conn` (optional) is an open connection to reuse, left open and idle afterwards; `prepared` (optional)
+    is this file already read by `prepare`."""
     settings = settings or load_settings()
-    path = Path(path)
+    ready = prepared if prepared is not None else prepare(Path(path), settings, today)
+    path = ready.path
     name = path.name
-    try:
-        # The one read of the delivered path: O_NOFOLLOW, into the archive; all else reads the archive copy.
-        snap = take(path, settings.archive_dir)
-    except NotARegularFile as err:
-        return _not_regular(path, err, warehouse_url=warehouse_url, run_period=run_period, conn=conn)
+    if ready.not_regular is not None:
+        return _not_regular(path, ready.not_regular, warehouse_url=warehouse_url, run_period=run_period, conn=conn)
+    snap = ready.snap
+    assert snap is not None  # prepare archived it
     stored = snap.stored
     sha = snap.sha256
     base = {
@@ -131,11 +181,13 @@ def ingest_file(
             conn.rollback()
             fid, kind, status, period, province, rows, code, msg = existing
             return IngestResult(fid, str(path), kind, "duplicate", _period_text(period), province, 0, code, msg)
-        kind = UNKNOWN
+        kind = ready.kind
         try:
-            kind = identify(stored, name=name)
+            if ready.error is not None:
+                raise ready.error
             if kind == WORKBOOK:
-                result = _load_workbook(conn, stored, base, today)
+                report = ready.report or parse_workbook(stored, today=today)
+                result = _load_workbook(conn, stored, base, report)
             elif kind == RESPONSE:
                 result = _load_response(conn, stored, base)
             else:
@@ -152,17 +204,7 @@ def ingest_file(
             return _quarantine(conn, path, stored, base, kind, rej, settings)
         except psycopg.Error:
             raise
-        except (
-            MemoryError,
-            RecursionError,
-            ValueError,
-            TypeError,
-            IndexError,
-            KeyError,
-            OSError,
-            UnicodeError,
-            AssertionError,
-        ) as err:
+        except _UNREADABLE as err:
             conn.rollback()
             log.exception("unexpected failure reading %s", path)
             rej = RejectedFile("unreadable", f"the file could not be read ({type(err).__name__}: {err})")
@@ -205,8 +247,7 @@ def _not_regular(
     return IngestResult(file_id, str(path), UNKNOWN, "quarantined", None, None, 0, rej.code, human)
 
 
-def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, today: date | None) -> IngestResult:
-    report = parse_workbook(path, today=today)
+def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, report: WorkbookReport) -> IngestResult:
     # Before the manifest row: attaching a new partition locks audit.files (the cells' foreign key) against
     # writers, so it must not wait for another loader while this one holds a write on it (deadlock).
     partition = month_partition(conn, "raw.province_report_cells", report.period)
@@ -320,18 +361,45 @@ def _quarantine(
     )
 
 
+def _ingest_in_turn(
+    paths: list[Path], *, warehouse_url: str, run_period: date, settings: Settings, conn: psycopg.Connection
+) -> list[IngestResult]:
+    """Files one after another on one connection, each in its own transaction; the next file is read ahead
+    (archived, identified, parsed) in a thread while this one loads, so its parsing overlaps this load's
+    waits on the database and the disk. Loads, their order and each file's outcome are those of
+    `ingest_file` on each path in turn."""
+    results: list[IngestResult] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read-ahead") as ahead:
+        following: Future[Prepared] | None = ahead.submit(prepare, paths[0], settings) if paths else None
+        for i, path in enumerate(paths):
+            assert following is not None
+            ready = following.result()
+            following = ahead.submit(prepare, paths[i + 1], settings) if i + 1 < len(paths) else None
+            results.append(
+                ingest_file(
+                    path,
+                    warehouse_url=warehouse_url,
+                    run_period=run_period,
+                    settings=settings,
+                    conn=conn,
+                    prepared=ready,
+                )
+            )
+    return results
+
+
 _worker_conn: psycopg.Connection | None = None
 
 
-def _ingest_one(args: tuple) -> IngestResult:
-    """One file in a pool worker, on the worker's own connection (opened once, reopened if broken)."""
+def _ingest_share(args: tuple) -> list[IngestResult]:
+    """A run of files in a pool worker, on the worker's own connection (opened once, reopened if broken)."""
     global _worker_conn
-    path, warehouse_url, run_period, settings = args
+    paths, warehouse_url, run_period, settings = args
     if _worker_conn is None or _worker_conn.closed or _worker_conn.broken:
         _worker_conn = _connect(warehouse_url)
     try:
-        return ingest_file(
-            path, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=_worker_conn
+        return _ingest_in_turn(
+            paths, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=_worker_conn
         )
     except BaseException:
         _worker_conn.close()
@@ -347,13 +415,19 @@ def ingest_files(
     settings: Settings | None = None,
     workers: int = 2,
 ) -> list[IngestResult]:
-    """Ingest many files, `workers` at a time (processes); results in the order of `paths`."""
+    """Ingest many files, `workers` processes at a time, each reading its next file ahead while it loads
+    one; results in the order of `paths`."""
     settings = settings or load_settings()
-    jobs = [(Path(p), warehouse_url, run_period, settings) for p in paths]
-    if workers <= 1 or len(jobs) <= 1:
+    files = [Path(p) for p in paths]
+    if workers <= 1 or len(files) <= 1:
         with _connect(warehouse_url) as conn:
-            return [ingest_file(p, warehouse_url=u, run_period=r, settings=s, conn=conn) for p, u, r, s in jobs]
-    # fork: workers start in milliseconds with the parser already imported (at the top); each keeps one connection
+            return _ingest_in_turn(
+                files, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=conn
+            )
+    # fork: workers start in milliseconds with the parser already imported (at the top); each keeps one
+    # connection and takes consecutive runs of files (about four per worker), so shares stay balanced
+    size = max(1, len(files) // (workers * 4))
+    shares = [(files[i : i + size], warehouse_url, run_period, settings) for i in range(0, len(files), size)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return list(pool.map(_ingest_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+        return [r for share in pool.map(_ingest_share, shares) for r in share]

@@ -9,8 +9,8 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import cast
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 from ingestion.errors import RejectedFile
 
@@ -60,33 +60,46 @@ class SheetFacts:
 
 class SheetScan:
     """Feed a worksheet's XML in chunks; refuses (RejectedFile `too_large`) as soon as the sheet's declared
-    or actual extent passes the bounds, before anything allocates a grid for it."""
+    or actual extent passes the bounds, before anything allocates a grid for it.
+
+    Read with expat's callbacks (the parser ElementTree is built on) rather than through ElementTree: no
+    element objects and no event tuples are made for the ≈ 2,000 cells of a sheet, only the handlers below
+    run. A cell's formula and value are its direct children (`<c><f/><v/></c>`), as ElementTree saw them."""
 
     def __init__(self, sheet: str | None) -> None:
         self.sheet = sheet
         self.facts = SheetFacts()
-        self._parser = ET.XMLPullParser(events=("start", "end"))
+        self._parser = expat.ParserCreate(namespace_separator="}")
+        self._parser.buffer_text = True
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
         self._row = 0
         self._col = 0
+        self._depth = -1  # elements open below the current <c> (0: the cell itself; -1: no cell open)
+        self._cell: tuple[int, int, str] | None = None  # the current cell's (row, column, letters), if given
+        self._formula = self._inline = False
+        self._value: str | None = None  # the text of the cell's <v>, when it has one
+        self._text: list[str] | None = None  # collects that text while <v> is open
 
     def feed(self, data: bytes) -> None:
-        try:
-            self._parser.feed(data)
-        except ET.ParseError as err:
-            raise RejectedFile("corrupt_workbook", f"the sheet XML is malformed: {err}", sheet=self.sheet) from err
-        self._drain()
+        self._parse(data, final=False)
 
     def close(self) -> SheetFacts:
-        try:
-            self._parser.close()
-        except ET.ParseError as err:
-            raise RejectedFile("corrupt_workbook", f"the sheet XML is malformed: {err}", sheet=self.sheet) from err
-        self._drain()
+        self._parse(b"", final=True)
         return self.facts
+
+    def _parse(self, data: bytes, *, final: bool) -> None:
+        try:
+            self._parser.Parse(data, final)
+        except expat.ExpatError as err:
+            raise RejectedFile("corrupt_workbook", f"the sheet XML is malformed: {err}", sheet=self.sheet) from err
 
     def _extent(self, row: int, col: int, what: str) -> None:
         f = self.facts
-        f.max_row, f.max_column = max(f.max_row, row), max(f.max_column, col)
+        if row > f.max_row:
+            f.max_row = row
+        if col > f.max_column:
+            f.max_column = col
         if f.max_row > MAX_ROWS or f.max_column > MAX_COLUMNS or f.max_row * f.max_column > MAX_CELLS:
             raise RejectedFile(
                 "too_large",
@@ -98,40 +111,100 @@ class SheetScan:
                 column=column_letters(col) or None,
             )
 
-    def _drain(self) -> None:
-        events = cast("list[tuple[str, ET.Element]]", list(self._parser.read_events()))  # start/end: elements
-        for event, el in events:
-            tag = _local(el.tag)
-            if event == "start":
-                if tag == "row":
-                    r = el.get("r")
-                    self._row = int(r) if r and r.isdigit() else self._row + 1
-                    self._col = 0
-                    if el.get("hidden") in ("1", "true"):
-                        self.facts.hidden_rows.add(self._row)
-                    self._extent(self._row, 0, "a row")
-                elif tag == "c":
-                    m = _REF.match(el.get("r") or "")
-                    if m:
-                        self._col = column_number(m.group(1))
-                        self._row = max(self._row, int(m.group(2)))
-                    else:
-                        self._col += 1
-                    self._extent(int(m.group(2)) if m else self._row, self._col, "a cell")
-                elif tag == "dimension":
-                    m = _REF.match((el.get("ref") or "").rpartition(":")[2])
-                    if m:
-                        self._extent(int(m.group(2)), column_number(m.group(1)), "its declared dimension")
-            elif tag == "c":
-                children = {_local(ch.tag): ch for ch in el}
-                has_value = (children.get("v") is not None and (children["v"].text or "").strip()) or "is" in children
-                if "f" in children and not has_value:
-                    m = _REF.match(el.get("r") or "")
-                    row, col = (int(m.group(2)), m.group(1).upper()) if m else (self._row, column_letters(self._col))
-                    self.facts.formulas_without_value.add((row, col))
-                el.clear()
-            elif tag == "row":
-                el.clear()
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        tag = _tag(name)
+        if self._depth >= 0:  # inside a cell
+            self._depth += 1
+            if self._depth == 1:
+                if tag == "v":
+                    self._text = []
+                    self._parser.CharacterDataHandler = self._text.append
+                elif tag == "f":
+                    self._formula = True
+                elif tag == "is":
+                    self._inline = True
+            elif self._text is not None:
+                self._parser.CharacterDataHandler = None  # a value's text is what comes before any child of <v>
+            if tag in _PLACED:  # a cell or row nested where none belongs still counts towards the extent
+                self._place(tag, attrs)
+            return
+        ref = self._place(tag, attrs)
+        if tag == "c":
+            self._cell, self._formula, self._inline, self._value, self._depth = ref, False, False, None, 0
+
+    def _place(self, tag: str, attrs: dict[str, str]) -> tuple[int, int, str] | None:
+        """Follow the position of a cell or a row, or a declared dimension; the cell's reference if any."""
+        if tag == "c":
+            ref = _reference(attrs.get("r"))
+            if ref:
+                row, self._col = ref[0], ref[1]
+                if row > self._row:
+                    self._row = row
+            else:
+                self._col += 1
+                row = self._row
+            f = self.facts
+            if row > f.max_row or self._col > f.max_column:  # the bounds move only with the extent
+                self._extent(row, self._col, "a cell")
+            return ref
+        if tag == "row":
+            r = attrs.get("r")
+            self._row = int(r) if r and r.isdigit() else self._row + 1
+            self._col = 0
+            if attrs.get("hidden") in ("1", "true"):
+                self.facts.hidden_rows.add(self._row)
+            self._extent(self._row, 0, "a row")
+        elif tag == "dimension":
+            m = _REF.match((attrs.get("ref") or "").rpartition(":")[2])
+            if m:
+                self._extent(int(m.group(2)), column_number(m.group(1)), "its declared dimension")
+        return None
+
+    def _end(self, name: str) -> None:
+        depth = self._depth
+        if depth < 0:
+            return
+        self._depth -= 1
+        if depth == 1 and self._text is not None:
+            self._value = "".join(self._text)
+            self._text = None
+            self._parser.CharacterDataHandler = None
+        elif depth == 0 and self._formula and not ((self._value or "").strip() or self._inline):  # the cell closes
+            ref = self._cell
+            row, col = (ref[0], ref[2]) if ref else (self._row, column_letters(self._col))
+            self.facts.formulas_without_value.add((row, col))
+
+
+def _tag(name: str) -> str:
+    """The local name of an element as expat reports it (`namespace}local`), memoised: a sheet repeats a
+    handful of names thousands of times."""
+    tag = _TAGS.get(name)
+    if tag is None:
+        tag = _local(name)
+        if len(_TAGS) < 4096:
+            _TAGS[name] = tag
+    return tag
+
+
+def _reference(r: str | None) -> tuple[int, int, str] | None:
+    """A cell reference (`B12`, `$B$12`) as (row, column number, column letters), None when absent or not
+    a reference; memoised up to a bound (the cells of one report layout repeat from workbook to workbook)."""
+    if not r:
+        return None
+    ref = _REFERENCES.get(r)
+    if ref is None:
+        m = _REF.match(r)
+        if not m:
+            return None
+        ref = (int(m.group(2)), column_number(m.group(1)), m.group(1).upper())
+        if len(_REFERENCES) < 50_000:
+            _REFERENCES[r] = ref
+    return ref
+
+
+_PLACED = frozenset(("c", "row", "dimension"))
+_TAGS: dict[str, str] = {}
+_REFERENCES: dict[str, tuple[int, int, str]] = {}
 
 
 def worksheet_names(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -140,3 +140,26 @@ def test_oversized_csv_is_quarantined_with_its_reason(ingest, tmp_path: Path, mo
     res = ingest(path)
     assert (res.status, res.error_code) == ("quarantined", "too_large")
     assert "KBNN_11_202403.csv" in res.error_message and "4,096 limit" in res.error_message
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [(b"<x:sheetData>", "unbound prefix"), (b"<sheetData>&nbsp;", "undefined entity")],
+)
+def test_sheet_xml_the_parser_refuses_is_a_corrupt_workbook(
+    corpus: dict[str, Path], tmp_path: Path, damage: bytes, reason: str
+):
+    """XML that is not well-formed deep inside a sheet (an undeclared prefix, an entity XML does not
+    define) is refused with the sheet's name, like any corrupt workbook, never raised as a parser error."""
+    src = corpus["BC_NTP_11_cong_thuc_202403.xlsx"]
+    out = tmp_path / "BC_NTP_11_bad_xml_202403.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = data.replace(b"<sheetData>", damage, 1).replace(b"</sheetData>", b"</" + damage[1:], 1)
+            zout.writestr(info.filename, data)
+    with pytest.raises(RejectedFile) as err:
+        check_workbook(out)
+    assert (err.value.code, err.value.sheet) == ("corrupt_workbook", "Biểu 01b")
+    assert reason in err.value.message

@@ -232,6 +232,46 @@ def test_other_files_of_the_month_still_load(clean_warehouse, db, tmp_path, sett
     assert db("select count(*) from raw.treasury_lines") == [(len(treasury_rows()),)]
 
 
+def test_one_worker_reads_ahead_and_each_file_keeps_its_own_outcome(clean_warehouse, db, tmp_path, settings):
+    """With one worker the next file is archived and parsed while the current one loads. Each outcome is
+    still the file's own, in order: the same bytes again under another name are a duplicate, a bad
+    workbook between good files is quarantined and its bytes again are its duplicate. A workbook the
+    archive already holds but the warehouse does not know (a load lost after archiving) still loads."""
+    from ingestion.load import ingest_files
+
+    good = write_workbook(tmp_path / "a.xlsx")
+    again = tmp_path / "a_resent.xlsx"
+    again.write_bytes(good.read_bytes())
+    bad = write_workbook(tmp_path / "b.xlsx", Variant(province_title="UBND TỈNH LAI CHÂU", cell_override={(1, 0): "x"}))
+    bad_again = tmp_path / "b_resent.xlsx"
+    bad_again.write_bytes(bad.read_bytes())
+    kbnn = write_csv(tmp_path / "k.csv", TREASURY_HEADER, treasury_rows())
+    paths = [good, bad, again, kbnn, bad_again]
+
+    def run(files):
+        return ingest_files(
+            files, warehouse_url=clean_warehouse, run_period=date(2024, 3, 1), settings=settings, workers=1
+        )
+
+    res = run(paths)
+    assert [(r.path, r.status) for r in res] == [
+        (str(good), "loaded"),
+        (str(bad), "quarantined"),
+        (str(again), "duplicate"),
+        (str(kbnn), "loaded"),
+        (str(bad_again), "duplicate"),
+    ]
+    assert (res[2].file_id, res[4].file_id) == (res[0].file_id, res[1].file_id)
+    assert db("select count(*) from audit.files") == [(3,)]
+    assert db("select count(*) from raw.treasury_lines") == [(len(treasury_rows()),)]
+    cells = db("select count(*) from raw.province_report_cells where file_id = %s", (res[0].file_id,))[0][0]
+    assert cells == res[0].row_count > 0
+
+    db("truncate raw.province_report_cells, raw.treasury_lines, audit.files restart identity cascade")
+    assert [r.status for r in run([again])] == ["loaded"]
+    assert db("select count(*) from raw.province_report_cells") == [(cells,)]
+
+
 def test_binary_csv_and_unsafe_names(ingest, tmp_path):
     binary = tmp_path / "kbnn.csv"
     binary.write_bytes(b"\x00\x01\x02 not text")
