@@ -38,7 +38,10 @@
 
 {#- The months whose findings a run re-evaluates (var `period` set), as a SQL query: the months the star
     schema rebuilds (macros/periods.sql), every evaluated month of a plan year whose plan file the run
-    ingested, and the next evaluated month after each (its statuses compare with them). -#}
+    ingested, and the next evaluated month after each (its statuses compare with them); of those, only the
+    evaluated ones. A month no file belongs to yet (the month after the run's, before its files arrive) has
+    no findings to replace: fct_findings keeps only evaluated months, and reading its previous month for
+    NTP-T01 and T02 doubled what a monthly run compares. -#}
 {% macro findings_periods_query() -%}
     {%- set p = ntp_period_var() -%}
     with files as (
@@ -65,10 +68,13 @@
         where extract(year from period) in (select plan_year from plan_years)
     )
 
-    select period from touched
-    union
-    select (select min(evaluated.period) from evaluated where evaluated.period > touched.period)
-    from touched
+    select period from (
+        select period from touched
+        union
+        select (select min(evaluated.period) from evaluated where evaluated.period > touched.period)
+        from touched
+    ) as months
+    where period in (select period from evaluated)
 {%- endmacro %}
 
 

@@ -34,23 +34,37 @@ figures as (
 
 successors as (
     select province_code, successor_code_2025 from {{ ref('ref_provinces_63') }}
+),
+
+-- One row per key already (both inputs are unique on it): passed through on the next month, not grouped.
+unmerged as (
+    select
+        subject, (period + interval '1 month')::date as period, province_code, component_key, fund_source,
+        capital_type, plan_block, plan_assigned_vnd, allocated_vnd, disbursed_cumulative_vnd
+    from figures
+    where extract(month from period) < 12
+        and period <> ({{ merger_period() }} - interval '1 month')::date
+),
+
+-- The last month before the merger: the predecessors' figures summed on their successor's key.
+merged as (
+    select
+        figures.subject,
+        (figures.period + interval '1 month')::date as period,
+        coalesce(successors.successor_code_2025, figures.province_code) as province_code,
+        figures.component_key,
+        figures.fund_source,
+        figures.capital_type,
+        figures.plan_block,
+        sum(figures.plan_assigned_vnd) as plan_assigned_vnd,
+        sum(figures.allocated_vnd) as allocated_vnd,
+        sum(figures.disbursed_cumulative_vnd) as disbursed_cumulative_vnd
+    from figures
+    left join successors using (province_code)
+    where figures.period = ({{ merger_period() }} - interval '1 month')::date
+    group by 1, 2, 3, 4, 5, 6, 7
 )
 
-select
-    figures.subject,
-    (figures.period + interval '1 month')::date as period,
-    case when figures.period = {{ merger_period() }} - interval '1 month'
-            then coalesce(successors.successor_code_2025, figures.province_code)
-        else figures.province_code
-    end as province_code,
-    figures.component_key,
-    figures.fund_source,
-    figures.capital_type,
-    figures.plan_block,
-    sum(figures.plan_assigned_vnd) as plan_assigned_vnd,
-    sum(figures.allocated_vnd) as allocated_vnd,
-    sum(figures.disbursed_cumulative_vnd) as disbursed_cumulative_vnd
-from figures
-left join successors using (province_code)
-where extract(month from figures.period) < 12
-group by 1, 2, 3, 4, 5, 6, 7
+select * from unmerged
+union all
+select * from merged

@@ -18,22 +18,26 @@ treasury as (
     from {{ ref('int_quality__treasury_keys') }}
 ),
 
-figures as (
-    select * from province
-    union all
-    select * from treasury
-),
-
 previous_month as (
     select * from {{ ref('int_quality__previous_month') }}
 ),
 
+-- One join per source: joined on `subject` across both sources at once, the two sides were sorted on the seven
+-- keys for a merge join, dearer than the comparison itself.
 compared as (
     select
-        figures.*,
-        coalesce(figures.disbursed_cumulative_vnd, 0) as current_vnd,
+        province.*,
+        coalesce(province.disbursed_cumulative_vnd, 0) as current_vnd,
         coalesce(previous_month.disbursed_cumulative_vnd, 0) as previous_vnd
-    from figures
+    from province
+    inner join previous_month
+        using (subject, period, province_code, component_key, fund_source, capital_type, plan_block)
+    union all
+    select
+        treasury.*,
+        coalesce(treasury.disbursed_cumulative_vnd, 0) as current_vnd,
+        coalesce(previous_month.disbursed_cumulative_vnd, 0) as previous_vnd
+    from treasury
     inner join previous_month
         using (subject, period, province_code, component_key, fund_source, capital_type, plan_block)
 )
