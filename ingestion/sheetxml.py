@@ -225,7 +225,7 @@ QUICK_BYTES = 4 << 20
 # `/` or `>`, and a tag's attributes tokenise exactly.
 _ATTR = rb"""\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*')"""
 _ELEMENT_NAME = re.compile(rb"<([^\s/>]+)")
-_CELL_REF = re.compile(rb'<c r="(\$?[A-Za-z]{1,3}\$?\d{1,7})"[\s/>]')  # the reference written first
+_CELL_REF = re.compile(rb'<c r="\$?([A-Za-z]{1,3})\$?(\d{1,7})"[\s/>]')  # the reference written first
 _ROW_OR_DIMENSION = re.compile(rb"<(row|dimension)((?:" + _ATTR + rb")*+)\s*/?>")
 _ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _DECLARATION = re.compile(rb"<\?xml(?:" + _ATTR + rb")*+\s*\?>")
@@ -313,14 +313,12 @@ def _quick_facts(data: bytes) -> SheetFacts | None:
         return None
     facts = SheetFacts()
     max_row = max_column = 0
-    for ref in set(refs):
-        row, col = _quick_reference(ref)
-        if row > max_row:
-            max_row = row
-        if col > max_column:
-            max_column = col
+    if refs:
+        letters, numbers = zip(*refs, strict=True)
+        max_row = max(map(int, numbers))
+        max_column = max(map(_column_of, set(letters)))
     for tag, text in placed:
-        if any(c in text for c in _NORMALISED):  # the parser would read another value than the bytes say
+        if _NORMALISED.search(text):  # the parser would read another value than the bytes say
             return None
         attrs = _attributes(text)
         if tag == b"row":
@@ -343,7 +341,7 @@ def _quick_facts(data: bytes) -> SheetFacts | None:
 
 
 _QUICK_PLACED = frozenset((b"c", b"row", b"dimension"))
-_NORMALISED = (b"&", b"\t", b"\n", b"\r")
+_NORMALISED = re.compile(rb"[&\t\n\r]")
 
 
 def _attributes(text: bytes) -> dict[bytes, bytes]:
@@ -351,18 +349,8 @@ def _attributes(text: bytes) -> dict[bytes, bytes]:
     return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTRIBUTE.finditer(text)}
 
 
-def _quick_reference(ref: bytes) -> tuple[int, int]:
-    found = _QUICK_REFERENCES.get(ref)
-    if found is None:
-        cell = _reference(ref.decode("ascii"))
-        assert cell is not None  # the pattern matched it as a reference
-        found = cell[0], cell[1]
-        if len(_QUICK_REFERENCES) < 50_000:
-            _QUICK_REFERENCES[ref] = found
-    return found
-
-
-_QUICK_REFERENCES: dict[bytes, tuple[int, int]] = {}
+def _column_of(letters: bytes) -> int:
+    return column_number(letters.decode("ascii"))
 
 
 def worksheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
