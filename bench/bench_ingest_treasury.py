@@ -90,7 +90,9 @@ def main() -> None:
         for _ in range(args.runs):
             with warehouse.connect(url, autocommit=True) as conn:
                 conn.execute("truncate public.bench_copy")
-                conn.execute("truncate raw.treasury_lines, audit.files restart identity cascade")
+                conn.execute(
+                    "truncate raw.province_report_cells, raw.treasury_lines, audit.files restart identity cascade"
+                )
                 conn.execute("checkpoint")
             shutil.rmtree(settings.archive_dir, ignore_errors=True)
             with warehouse.connect(url) as conn:

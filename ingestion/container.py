@@ -95,33 +95,44 @@ def _inflate_all(raw: BinaryIO, infos: list[zipfile.ZipInfo], sheets: dict[str, 
         if info.is_dir():
             continue
         sheet = sheets.get(info.filename)
-        scan = SheetScan(sheet) if sheet is not None else None
-        crc, produced = 0, 0
-        for chunk in _member_chunks(raw, info, sheet):
-            produced += len(chunk)
-            total += len(chunk)
-            if produced > info.file_size:
-                raise RejectedFile(
-                    "too_large",
-                    f"member {info.filename} expands beyond the {info.file_size:,} bytes its zip headers "
-                    "declare: refused as a possible zip bomb",
-                    sheet=sheet,
-                )
-            if total > MAX_UNPACKED_BYTES:
-                raise RejectedFile(
-                    "too_large",
-                    f"the workbook expands to more than {MAX_UNPACKED_BYTES:,} bytes "
-                    f"(at member {info.filename}): refused as a possible zip bomb",
-                    sheet=sheet,
-                )
-            crc = zlib.crc32(chunk, crc)
+        scan = SheetScan(sheet, info.file_size) if sheet is not None else None
+        try:
+            total = _inflate_member(raw, info, sheet, scan, total)
+        except RejectedFile:
             if scan is not None:
-                scan.feed(chunk)
-        if produced != info.file_size or crc != info.CRC:
-            raise RejectedFile("corrupt_workbook", f"the workbook is corrupt (member {info.filename} fails its CRC)")
+                scan.settle()  # what the sheet's own XML refuses before this point is the reason
+            raise
         if scan is not None and sheet is not None:
             facts[sheet] = scan.close()
     return facts
+
+
+def _inflate_member(raw: BinaryIO, info: zipfile.ZipInfo, sheet: str | None, scan: SheetScan | None, total: int) -> int:
+    """Inflate one member into `scan` (a worksheet) under the bounds; the workbook's running total after it."""
+    crc, produced = 0, 0
+    for chunk in _member_chunks(raw, info, sheet):
+        produced += len(chunk)
+        total += len(chunk)
+        if produced > info.file_size:
+            raise RejectedFile(
+                "too_large",
+                f"member {info.filename} expands beyond the {info.file_size:,} bytes its zip headers "
+                "declare: refused as a possible zip bomb",
+                sheet=sheet,
+            )
+        if total > MAX_UNPACKED_BYTES:
+            raise RejectedFile(
+                "too_large",
+                f"the workbook expands to more than {MAX_UNPACKED_BYTES:,} bytes "
+                f"(at member {info.filename}): refused as a possible zip bomb",
+                sheet=sheet,
+            )
+        crc = zlib.crc32(chunk, crc)
+        if scan is not None:
+            scan.feed(chunk)
+    if produced != info.file_size or crc != info.CRC:
+        raise RejectedFile("corrupt_workbook", f"the workbook is corrupt (member {info.filename} fails its CRC)")
+    return total
 
 
 def _member_chunks(raw: BinaryIO, info: zipfile.ZipInfo, sheet: str | None):

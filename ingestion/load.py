@@ -248,8 +248,9 @@ def _not_regular(
 
 
 def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, report: WorkbookReport) -> IngestResult:
-    # Before the manifest row: attaching a new partition locks audit.files (the cells' foreign key) against
-    # writers, so it must not wait for another loader while this one holds a write on it (deadlock).
+    # The month's partition first, in its own statement: it may wait for another loader of a new month,
+    # which must not happen while this one holds a write on audit.files. The COPY goes into the partition
+    # directly; its statement-level lineage trigger checks the file_id once (schema.sql).
     partition = month_partition(conn, "raw.province_report_cells", report.period)
     file_id = manifest.insert(
         conn,

@@ -5,10 +5,10 @@ that partition directly: a load, a revision or a reload of a month touches that 
 partition is created on first use by `raw.ensure_month_partition` (ntp_core/sql/schema.sql), as the pipeline
 role, under an advisory lock per table and month: a second loader of the same new month waits for the first
 one's transaction and then uses its partition; if the first one rolls back, so does the partition, and the
-second creates it. Nothing is half-created: the partition and the rows come and go together. Attaching a
-partition of raw.province_report_cells also locks audit.files against writers (its foreign key), so a
-workbook's partition is asked for before the file's manifest row is written; raw.treasury_lines has no
-foreign key and its partition is asked for where the lines are written.
+second creates it. Nothing is half-created: the partition and the rows come and go together. A new partition
+of raw.province_report_cells gets the cells' lineage triggers right after it is attached. A workbook's
+partition is asked for before the file's manifest row is written (a loader waiting for another one's new
+partition holds no write on audit.files); a Treasury extract's where the lines are written.
 """
 
 from __future__ import annotations

@@ -1,7 +1,18 @@
-"""Facts the cell reader does not expose, read from the worksheet XML with a streaming XML parser: the
-sheet's extent (its `<dimension ref>` and the furthest cell actually present), formulas without a cached
-value, and hidden rows. Element names are matched on their local name, so a namespace prefix
-(`<x:row>`) reads the same as the default namespace."""
+"""Facts the cell reader does not expose, read from the worksheet XML: the sheet's extent (its `<dimension
+ref>` and the furthest cell actually present), formulas without a cached value, and hidden rows. Element
+names are matched on their local name, so a namespace prefix (`<x:row>`) reads the same as the default
+namespace.
+
+Two readers, one result. The streaming reader (`_Stream`, expat's callbacks) follows every element in
+document order and refuses a sheet the moment its extent passes the bounds, whatever its size. A sheet of
+a few megabytes or less is first read quickly: expat without callbacks checks that it is well-formed, then
+a handful of regular expressions take the cell references, rows and dimension from its bytes in C, with
+Python only per row (a callback per element cost 4–8 ms of a workbook's CPU). That reading is exact only
+for a plain sheet: UTF-8, no comment, CDATA, processing instruction or DTD (so that every `<` opens a tag),
+no formula, every cell and row with its reference, no cell holding a cell, row or dimension. Anything else
+— a sheet outside that shape, past the bounds, malformed, or a member whose inflation fails half-way — is
+read again from its bytes by the streaming reader, so the facts and every refusal (its reason, sheet, row,
+column, message) are the streaming reader's."""
 
 from __future__ import annotations
 
@@ -58,7 +69,7 @@ class SheetFacts:
     max_column: int = 0
 
 
-class SheetScan:
+class _Stream:
     """Feed a worksheet's XML in chunks; refuses (RejectedFile `too_large`) as soon as the sheet's declared
     or actual extent passes the bounds, before anything allocates a grid for it.
 
@@ -205,6 +216,141 @@ def _reference(r: str | None) -> tuple[int, int, str] | None:
 _PLACED = frozenset(("c", "row", "dimension"))
 _TAGS: dict[str, str] = {}
 _REFERENCES: dict[str, tuple[int, int, str]] = {}
+#: The largest worksheet member read by the quick reader (its declared size; inflating past it is refused):
+#: a monthly report's sheet is tens of kilobytes.
+QUICK_BYTES = 4 << 20
+
+# The quick reader's patterns, over the bytes of a well-formed UTF-8 sheet without comments, CDATA,
+# processing instructions or a DTD: there every `<` opens a tag, an element's name runs to the first space,
+# `/` or `>`, and a tag's attributes tokenise exactly.
+_ATTR = rb"""\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*')"""
+_ELEMENT_NAME = re.compile(rb"<([^\s/>]+)")
+_CELL_REF = re.compile(rb'<c r="\$?([A-Za-z]{1,3})\$?(\d{1,7})"[\s/>]')  # the reference written first
+_ROW_OR_DIMENSION = re.compile(rb"<(row|dimension)((?:" + _ATTR + rb")*+)\s*/?>")
+_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_DECLARATION = re.compile(rb"<\?xml(?:" + _ATTR + rb")*+\s*\?>")
+
+
+class SheetScan:
+    """Feed a worksheet's XML in chunks, `close()` for its facts; a RejectedFile as `_Stream` raises it.
+    `size` is the member's declared size. When the caller stops feeding because of its own error on this
+    member, it calls `settle()` first: what the streaming reader would have refused by then is raised."""
+
+    def __init__(self, sheet: str | None, size: int | None = None) -> None:
+        self.sheet = sheet
+        self._stream: _Stream | None = None
+        self._check: expat.XMLParserType | None = None
+        self._chunks: list[bytes] = []
+        if size is not None and size <= QUICK_BYTES:
+            self._check = expat.ParserCreate(namespace_separator="}")  # well-formedness only: no handlers
+        else:
+            self._stream = _Stream(sheet)
+
+    def feed(self, data: bytes) -> None:
+        if self._check is None:
+            assert self._stream is not None
+            self._stream.feed(data)
+            return
+        self._chunks.append(data)
+        try:
+            self._check.Parse(data, False)
+        except expat.ExpatError:
+            self._streaming()
+
+    def settle(self) -> None:
+        if self._check is not None:
+            self._streaming()
+
+    def close(self) -> SheetFacts:
+        if self._check is not None:
+            try:
+                self._check.Parse(b"", True)
+                facts = _quick_facts(b"".join(self._chunks))
+            except expat.ExpatError:
+                facts = None
+            if facts is not None:
+                return facts
+            self._streaming()
+        assert self._stream is not None
+        return self._stream.close()
+
+    def _streaming(self) -> None:
+        """Read what was fed so far with the streaming reader (raising what it raises) and go on with it."""
+        self._check = None
+        self._stream = _Stream(self.sheet)
+        chunks, self._chunks = self._chunks, []
+        for chunk in chunks:
+            self._stream.feed(chunk)
+
+
+def _quick_facts(data: bytes) -> SheetFacts | None:
+    """The facts of a well-formed sheet read with the patterns above, or None where only the streaming
+    reader decides: another encoding, a comment, CDATA, a processing instruction or DTD, a formula, a
+    prefixed cell, row or dimension, a cell whose first attribute is not its reference, a row without its
+    number, an extent past the bounds. With every cell and row numbered and no formula, the facts do not
+    depend on the order or nesting of elements, so sets of references are enough."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.startswith(b"<") or b"\x00" in data or b"<!" in data:
+        return None
+    declared = _DECLARATION.match(data)
+    if data.count(b"<?") != (1 if declared else 0):
+        return None
+    if declared:
+        encoding = _attributes(declared.group(0)[5:-2]).get(b"encoding")
+        if encoding is not None and encoding.lower() != b"utf-8":
+            return None
+    names = _ELEMENT_NAME.findall(data)
+    for name in set(names):
+        local = name.rpartition(b":")[2]
+        if local == b"f" or (local != name and local in _QUICK_PLACED):
+            return None
+    refs = _CELL_REF.findall(data)
+    if len(refs) != names.count(b"c"):
+        return None
+    placed = _ROW_OR_DIMENSION.findall(data)
+    if len(placed) != names.count(b"row") + names.count(b"dimension"):
+        return None
+    facts = SheetFacts()
+    max_row = max_column = 0
+    if refs:
+        letters, numbers = zip(*refs, strict=True)
+        max_row = max(map(int, numbers))
+        max_column = max(map(_column_of, set(letters)))
+    for tag, text in placed:
+        if _NORMALISED.search(text):  # the parser would read another value than the bytes say
+            return None
+        attrs = _attributes(text)
+        if tag == b"row":
+            r = attrs.get(b"r")
+            if not (r and r.isdigit()):
+                return None
+            row = int(r)
+            max_row = max(max_row, row)
+            if attrs.get(b"hidden") in (b"1", b"true"):
+                facts.hidden_rows.add(row)
+        else:
+            dim = _REF.match((attrs.get(b"ref") or b"").decode("utf-8").rpartition(":")[2])
+            if dim:
+                max_row = max(max_row, int(dim.group(2)))
+                max_column = max(max_column, column_number(dim.group(1)))
+    if max_row > MAX_ROWS or max_column > MAX_COLUMNS or max_row * max_column > MAX_CELLS:
+        return None
+    facts.max_row, facts.max_column = max_row, max_column
+    return facts
+
+
+_QUICK_PLACED = frozenset((b"c", b"row", b"dimension"))
+_NORMALISED = re.compile(rb"[&\t\n\r]")
+
+
+def _attributes(text: bytes) -> dict[bytes, bytes]:
+    """A tag's attributes as written (unprefixed names are the ones the streaming reader looks up)."""
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTRIBUTE.finditer(text)}
+
+
+def _column_of(letters: bytes) -> int:
+    return column_number(letters.decode("ascii"))
 
 
 def worksheet_names(zf: zipfile.ZipFile) -> dict[str, str]:

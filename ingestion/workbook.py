@@ -509,6 +509,7 @@ def _body(
     value_cols: list[tuple[int, DataColumn | None]] = [(d.index, d) for d in data_cols]
     if rate_col is not None:
         value_cols.append((rate_col, None))
+    letters = [col_letter(c) for c, _ in value_cols]
     fwv = sheet.facts.formulas_without_value
     program: str | None = None
     seen: dict[str, int] = {}
@@ -574,8 +575,7 @@ def _body(
                 column=col_letter(roles["content"]),
             )
         seen[key] = r + 1
-        for c, d, raw in raw_values:
-            letter = col_letter(c)
+        for (_, d, raw), letter in zip(raw_values, letters, strict=True):
             if fwv and (r + 1, letter) in fwv:
                 raise RejectedFile(
                     "formula_without_value",
@@ -632,10 +632,11 @@ def _body(
                 raise RejectedFile("unparseable_number", f"{err}", sheet=sheet.name, row=r + 1, column=letter) from err
             if number is None:
                 continue
-            if d is not None and abs(number * factor) >= MAX_FIGURE_VND:
+            scaled = number * factor
+            if d is not None and abs(scaled) >= MAX_FIGURE_VND:
                 raise RejectedFile(
                     "absurd_amount",
-                    f"{_text(raw) or raw!r} in this unit is {number * factor:,.0f} VND, beyond any "
+                    f"{_text(raw) or raw!r} in this unit is {scaled:,.0f} VND, beyond any "
                     "programme figure (a unit slip of a thousand is loaded and flagged by NTP-T02)",
                     sheet=sheet.name,
                     row=r + 1,
@@ -671,7 +672,7 @@ def _body(
                         d.plan_block,
                         d.measure,
                         d.fund_source,
-                        _exact(number * factor),
+                        _exact(scaled),
                         _text(raw) if isinstance(raw, str) else repr(raw),
                     )
                 )

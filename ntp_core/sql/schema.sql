@@ -85,6 +85,10 @@ begin
     end if;
     -- ATTACH (not CREATE … PARTITION OF) locks the parent only against DDL, not against readers.
     execute format('alter table %s attach partition %s for values from (%L) to (%L)', parent, part, lo, hi);
+    -- after ATTACH, which refuses a table with transition-table triggers (the rows moved above were checked)
+    if parent = 'raw.province_report_cells'::regclass then
+        perform raw.guard_cell_lineage(part::regclass);
+    end if;
     return part::regclass;
 end
 $fn$;
@@ -111,9 +115,47 @@ begin
     end loop;
 end $$;
 
+-- Lineage of the workbook cells: every row of raw.province_report_cells names an audit.files row. Checked
+-- once per statement on the statement's rows (a transition table), not per row as a foreign key would: the
+-- per-row check cost half of a workbook's COPY. The check takes the FOR KEY SHARE lock a foreign key takes
+-- on the manifest rows, and audit.files refuses to lose a row that cells name (delete, key update,
+-- truncate without the cells). A statement-level trigger fires for the table the statement names, so
+-- the parent and every partition carry it (`raw.guard_cell_lineage`, called for each new partition).
+create or replace function raw.check_cell_lineage() returns trigger
+language plpgsql as $fn$
+declare
+    missing bigint;
+begin
+    with named as (select distinct file_id from new_cells),
+         present as (select f.file_id from audit.files f
+                     where f.file_id in (select file_id from named) for key share of f)
+    select n.file_id into missing from named n where n.file_id not in (select file_id from present) limit 1;
+    if found then
+        raise foreign_key_violation using
+            message = format('insert or update on table "%s" violates its lineage to audit.files', tg_table_name),
+            detail = format('Key (file_id)=(%s) is not present in table "files".', missing);
+    end if;
+    return null;
+end
+$fn$;
+
+create or replace function raw.guard_cell_lineage(rel regclass) returns void
+language plpgsql as $fn$
+begin
+    if not exists (select from pg_trigger where tgrelid = rel and tgname = 'cell_lineage_insert') then
+        execute format('create trigger cell_lineage_insert after insert on %s referencing new table as new_cells '
+                       'for each statement execute function raw.check_cell_lineage()', rel);
+    end if;
+    if not exists (select from pg_trigger where tgrelid = rel and tgname = 'cell_lineage_update') then
+        execute format('create trigger cell_lineage_update after update on %s referencing new table as new_cells '
+                       'for each statement execute function raw.check_cell_lineage()', rel);
+    end if;
+end
+$fn$;
+
 -- Provincial workbook cells, one row per figure, in VND, traceable to file/sheet/row/column.
 create table if not exists raw.province_report_cells (
-    file_id          bigint not null references audit.files (file_id),
+    file_id          bigint not null,        -- audit.files row of the workbook (lineage: see above)
     sheet            text not null,
     source_row       integer not null,       -- 1-based worksheet row
     source_column    text not null,          -- worksheet column letter
@@ -131,6 +173,65 @@ create table if not exists raw.province_report_cells (
 ) partition by range (period);
 create table if not exists raw.province_report_cells_default partition of raw.province_report_cells default;
 create index if not exists province_report_cells_file_idx on raw.province_report_cells (file_id);
+
+-- The manifest side of the cells' lineage: a delete or key update of audit.files rows that cells still
+-- name, or a truncate of audit.files that leaves cells behind, is refused.
+create or replace function audit.keep_cell_lineage() returns trigger
+language plpgsql as $fn$
+declare
+    gone bigint;
+begin
+    if tg_op = 'TRUNCATE' then
+        if exists (select from raw.province_report_cells) then
+            raise foreign_key_violation using
+                message = 'cannot truncate audit.files: raw.province_report_cells names its rows',
+                hint = 'Truncate raw.province_report_cells in the same statement.';
+        end if;
+        return null;
+    end if;
+    select o.file_id into gone from old_files o
+    where not exists (select from audit.files f where f.file_id = o.file_id)
+      and exists (select from raw.province_report_cells c where c.file_id = o.file_id)
+    limit 1;
+    if found then
+        raise foreign_key_violation using
+            message = 'update or delete on table "files" violates the lineage of raw.province_report_cells',
+            detail = format('Key (file_id)=(%s) is still named by raw.province_report_cells.', gone);
+    end if;
+    return null;
+end
+$fn$;
+
+-- A warehouse from before: the cells' per-row foreign key is dropped (on the parent, which drops it from
+-- every partition) and the parent and each partition get the lineage triggers; once done, nothing changes.
+do $$
+declare
+    fk name;
+    rel regclass;
+begin
+    for fk in select conname from pg_constraint where conrelid = 'raw.province_report_cells'::regclass
+              and contype = 'f' and confrelid = 'audit.files'::regclass and conparentid = 0 loop
+        execute format('alter table raw.province_report_cells drop constraint %I', fk);
+    end loop;
+    for rel in select 'raw.province_report_cells'::regclass
+               union all
+               select inhrelid::regclass from pg_inherits where inhparent = 'raw.province_report_cells'::regclass loop
+        perform raw.guard_cell_lineage(rel);
+    end loop;
+    if not exists (select from pg_trigger where tgrelid = 'audit.files'::regclass and tgname = 'cell_lineage_delete') then
+        create trigger cell_lineage_delete after delete on audit.files referencing old table as old_files
+            for each statement execute function audit.keep_cell_lineage();
+    end if;
+    if not exists (select from pg_trigger where tgrelid = 'audit.files'::regclass and tgname = 'cell_lineage_update') then
+        create trigger cell_lineage_update after update on audit.files referencing old table as old_files
+            for each statement execute function audit.keep_cell_lineage();
+    end if;
+    if not exists (select from pg_trigger where tgrelid = 'audit.files'::regclass
+                   and tgname = 'cell_lineage_truncate') then
+        create trigger cell_lineage_truncate after truncate on audit.files
+            for each statement execute function audit.keep_cell_lineage();
+    end if;
+end $$;
 
 -- Treasury (TABMIS) extract lines, typed, in VND. The bulk path COPYs an extract straight into its month's
 -- partition: file_id and period come from per-transaction settings and source_line from a sequence the

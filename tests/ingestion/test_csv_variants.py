@@ -17,7 +17,7 @@ def _lines(db):
 def canonical_lines(ingest, db, tmp_path):
     ingest(write_csv(tmp_path / "canon.csv", TREASURY_HEADER, treasury_rows()))
     rows = _lines(db)
-    db("truncate raw.treasury_lines, audit.files restart identity cascade")
+    db("truncate raw.province_report_cells, raw.treasury_lines, audit.files restart identity cascade")
     return rows
 
 

@@ -163,3 +163,55 @@ def test_sheet_xml_the_parser_refuses_is_a_corrupt_workbook(
         check_workbook(out)
     assert (err.value.code, err.value.sheet) == ("corrupt_workbook", "Biểu 01b")
     assert reason in err.value.message
+
+
+def _sheet_reading(xml: bytes, *, quick: bool) -> tuple:
+    """What a sheet's XML reads as — its facts or the refusal with its place — through the reader the
+    container uses for a small sheet (quick, falling back to streaming) or through the streaming one alone."""
+    from ingestion.sheetxml import SheetScan, _Stream
+
+    scan = SheetScan("Biểu 01a", len(xml)) if quick else _Stream("Biểu 01a")
+    try:
+        for i in range(0, len(xml), 4096):
+            scan.feed(xml[i : i + 4096])
+        return ("facts", scan.close())
+    except RejectedFile as err:
+        return ("refused", err.code, err.message, err.sheet, err.row, err.column)
+
+
+def test_the_quick_sheet_reading_is_the_streaming_one(corpus: dict[str, Path]):
+    """Small sheets are read by patterns over their bytes where the XML is plain, else by the streaming
+    reader: the same facts and refusals for every sheet of the corpus and for variants of a plain sheet that
+    the patterns alone would misread (entities, prefixes, comments, formulas, cells inside cells, bounds)."""
+    from ingestion.sheetxml import _quick_facts
+
+    sheets = []
+    for path in corpus.values():
+        try:
+            with zipfile.ZipFile(path) as zf:
+                sheets += [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        except (zipfile.BadZipFile, OSError):
+            continue
+    with zipfile.ZipFile(corpus["BC_NTP_11_dien_bien_202403.xlsx"]) as zf:  # the province's canonical report
+        plain = zf.read("xl/worksheets/sheet1.xml")
+    assert _quick_facts(plain) is not None  # the generator's sheets take the quick path
+    row = re.search(rb'<row r="(\d+)"', plain[plain.index(b"<sheetData") :])
+    assert row is not None
+    r = row.group(0)
+    variants = [
+        plain.replace(r, r + b' hidden="1"'),
+        plain.replace(r, r + b' hidden="&#49;"'),  # an entity the parser reads as 1
+        plain.replace(r, r.replace(b' r="', b'\n r="')),
+        plain.replace(r, b"<row"),  # a row numbered by its position
+        plain.replace(b'<c r="', b'<c s="0" r="', 1),  # the reference not first
+        plain.replace(b'<c r="', b'<c r="XFD1048576"/><c r="', 1),  # a cell far past the bounds
+        plain.replace(b"<v>", b"<v><!-- x -->", 1),
+        plain.replace(b"<v>", b"<f>A1</f><v>", 1),
+        plain.replace(b"<v>", b"<f>A1</f><v> ", 1).replace(b"<v> ", b"<v/><v> ", 1),
+        plain.replace(b"</c>", b'<row r="250000" hidden="1"/></c>', 1),  # a row inside a cell
+        re.sub(rb"<(/?)(c|row)(?=[\s/>])", rb"<\1x:\2", plain.replace(b"<worksheet ", b'<worksheet xmlns:x="u" ')),
+        plain.replace(b'ref="', b'ref="A1:A1\n', 1),
+        plain[: len(plain) // 2],  # malformed
+    ]
+    for xml in sheets + variants:
+        assert _sheet_reading(xml, quick=True) == _sheet_reading(xml, quick=False), xml[:300]

@@ -176,3 +176,81 @@ def test_an_unpartitioned_warehouse_is_converted_by_the_schema_step(old_database
             "select relkind from pg_class where oid = 'raw.province_report_cells'::regclass"
         ).fetchone() == ("p",)
     warehouse.bootstrap(old_database)  # and again: nothing left to convert, nothing changes
+
+
+_ORPHAN_CELL = (
+    "insert into {} (file_id, sheet, source_row, source_column, period, province_code, capital_type, "
+    "component_key, component_label, plan_block, measure, fund_source, value) "
+    "values (%s, 'Biểu 01a', 9, 'D', '2024-03-01', '11', 'DTPT', 'TOTAL', 'x', 'current', 'allocated', 'NSTW', 1)"
+)
+
+
+def _refused(conn: psycopg.Connection, statement: str, params: tuple = ()) -> bool:
+    """Whether the statement is refused as a lineage (foreign key) violation; nothing it did stays."""
+    try:
+        with conn.transaction():
+            conn.execute(statement, params)
+    except psycopg.errors.ForeignKeyViolation:
+        return True
+    return False
+
+
+def _assert_cell_lineage_kept(url: str, month_partition: str) -> None:
+    """Every way a cell could name no manifest row is refused: a cell of an unknown file written into the
+    parent, the month's partition or one made afterwards, a cell moved to an unknown file, the manifest row
+    of loaded cells deleted or renumbered, audit.files truncated without the cells."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        named = conn.execute("select max(file_id) from raw.province_report_cells").fetchone()[0]  # type: ignore[index]
+        unknown = conn.execute("select coalesce(max(file_id), 0) + 1 from audit.files").fetchone()[0]  # type: ignore[index]
+        conn.execute("select raw.ensure_month_partition('raw.province_report_cells', '2031-01-01')")
+        new_partition = _ORPHAN_CELL.replace("'2024-03-01'", "'2031-01-01'").format("raw.province_report_cells_p203101")
+        assert _refused(conn, _ORPHAN_CELL.format("raw.province_report_cells"), (unknown,))
+        assert _refused(conn, _ORPHAN_CELL.format(month_partition), (unknown,))
+        assert _refused(conn, new_partition, (unknown,))
+        assert _refused(conn, "update raw.province_report_cells set file_id = %s where file_id = %s", (unknown, named))
+        assert _refused(conn, "delete from audit.files where file_id = %s", (named,))
+        assert _refused(conn, "update audit.files set file_id = %s where file_id = %s", (unknown, named))
+        assert _refused(conn, "truncate audit.files cascade")
+        # what names an existing manifest row is taken, and manifest rows no cell names may go
+        assert not _refused(conn, _ORPHAN_CELL.format(month_partition), (named,))
+        assert not _refused(conn, "update audit.files set status = status where file_id = %s", (named,))
+        orphans = conn.execute(
+            "select count(*) from raw.province_report_cells c "
+            "where not exists (select from audit.files f where f.file_id = c.file_id)"
+        ).fetchone()
+        assert orphans == (0,)
+
+
+def test_every_cell_names_a_manifest_row(ingest, clean_warehouse, tmp_path):
+    assert ingest(write_workbook(tmp_path / "mar.xlsx", Variant(period_line=MARCH_WB))).status == "loaded"
+    _assert_cell_lineage_kept(clean_warehouse, "raw.province_report_cells_p202403")
+
+
+def test_a_warehouse_with_the_cells_foreign_key_is_upgraded(old_database):
+    """A warehouse of the version that checked the cells' lineage with a per-row foreign key: the schema
+    step drops it and puts the statement-level checks on the parent and every existing partition."""
+    from ntp_core import warehouse
+
+    warehouse.bootstrap(old_database)
+    with psycopg.connect(old_database, autocommit=True) as conn:  # back to that version's shape, with a month
+        conn.execute("select raw.ensure_month_partition('raw.province_report_cells', '2024-03-01')")
+        for rel, name in conn.execute(
+            "select tgrelid::regclass::text, tgname from pg_trigger where tgname like 'cell_lineage%'"
+        ).fetchall():
+            conn.execute(f"drop trigger {name} on {rel}")
+        conn.execute("alter table raw.province_report_cells add foreign key (file_id) references audit.files (file_id)")
+        file_id = conn.execute(
+            "insert into audit.files (sha256, original_name, archive_path, size_bytes, kind, received_at, status) "
+            "values ('ab', 'a.xlsx', 'a', 1, 'province_workbook', now(), 'loaded') returning file_id"
+        ).fetchone()[0]  # type: ignore[index]
+        conn.execute(_ORPHAN_CELL.format("raw.province_report_cells"), (file_id,))
+    warehouse.bootstrap(old_database)
+    warehouse.bootstrap(old_database)  # and again: nothing changes
+    with psycopg.connect(old_database, autocommit=True) as conn:
+        assert conn.execute(
+            "select count(*) from pg_constraint where contype = 'f' and conrelid in "
+            "(select 'raw.province_report_cells'::regclass union all select inhrelid from pg_inherits "
+            "where inhparent = 'raw.province_report_cells'::regclass)"
+        ).fetchone() == (0,)
+        assert conn.execute("select file_id from raw.province_report_cells").fetchall() == [(file_id,)]
+    _assert_cell_lineage_kept(old_database, "raw.province_report_cells_p202403")
