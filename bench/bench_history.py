@@ -9,7 +9,9 @@ In one run, on this machine, in this order:
    `uptime`'s load, the yardsticks every absolute figure here is read against;
 2. the generator writes N consecutive months ending with the last complete month (one national Treasury
    extract a month, the provinces' workbooks, the plan files), unless `--inbox` holds them already
-   (`DIR/<YYYY-MM>/…`, as the generator writes one month per call);
+   (`DIR/<YYYY-MM>/…`, as the generator writes one month per call); with `--generated ends`, each January
+   between also gets its year's plan file (re-dated from the first or last month's), as a backfill receives
+   it, so month N's plan file is a duplicate rather than a late revision of its January;
 3. **month 1**: the ingestion library on its files (`ingest_files`, 2 workers), `dbt build` of the month (it
    creates every table), then the same `dbt build --vars '{period: month 1}'` again: the incremental
    build of a month with one month of history, per model (run_results.json);
@@ -114,6 +116,36 @@ def redate_treasury(inbox: Path, template: date, month: date) -> None:
     os.utime(dest, (ts, ts))
 
 
+def redate_plan(inbox: Path, template: date, month: date) -> None:
+    """The generator's plan file of `template`'s year, delivered with January `month` as that year's plan file
+    (`nam_kh` moved by the years between), as a backfill receives each year's plan early in the year. Month N's
+    own plan file is then a duplicate of the one its January loaded, not a late file that revises January and
+    re-evaluates the whole year (which month 1, the first of its history, cannot be compared with)."""
+    if any(p.name.startswith("KHV_giao_") for p in month_files(inbox, month)):
+        return
+    src = next(p for p in month_files(inbox, template) if p.name.startswith("KHV_giao_"))
+    dest = inbox / month.strftime("%Y-%m") / month.strftime("%Y-%m") / f"KHV_giao_{month.year}.csv"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shift = month.year - template.year
+    if shift == 0:  # the same bytes: month N's copy is a duplicate
+        shutil.copyfile(src, dest)
+    else:
+        redate_plan_lines(src, dest, shift)
+    ts = datetime(month.year, 1, 20).timestamp()
+    os.utime(dest, (ts, ts))
+
+
+def redate_plan_lines(src: Path, dest: Path, shift: int) -> None:
+    with open(src, encoding="utf-8", newline="") as f, open(dest, "w", encoding="utf-8", newline="") as out:
+        header = f.readline()
+        i_nam = header.rstrip("\r\n").split(",").index("nam_kh")
+        out.write(header)
+        for line in f:
+            parts = line.split(",")
+            parts[i_nam] = str(int(parts[i_nam]) + shift)
+            out.write(",".join(parts))
+
+
 def incremental_models() -> set[str]:
     return {
         p.stem
@@ -200,6 +232,9 @@ def main() -> None:
         for m in months:
             if m not in generated and not month_files(inbox, m):
                 redate_treasury(inbox, months[0] if m < MERGER else months[-1], m)
+        for m in months[1:]:
+            if m.month == 1:
+                redate_plan(inbox, months[0] if m < MERGER else months[-1], m)
         print(f"generated {len(generated)} month(s), re-dated {n - len(generated)} in {time.perf_counter() - t:.0f} s")
 
         env = dict(os.environ, **warehouse.libpq_env(url), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
