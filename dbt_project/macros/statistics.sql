@@ -34,13 +34,35 @@
     30,000 rows): what the next models need is the month's new key values counted, not fine histograms.
     ANALYZE reads every row of a table smaller than its sample, so at the default its cost grew with the
     history until the sample filled; on the large incremental models after 12 national months it took
-    0.34-0.88 s at 100 and 0.03-0.06 s at 10 (same tables, back to back: docs/performance.md). Autovacuum
-    later analyzes them again at the server's own target. -#}
+    0.34-0.88 s at 100 and 0.03-0.06 s at 10 (same tables, back to back: docs/performance.md).
+
+    In a monthly run (var `period`) of an incremental model that existed before the run, only the columns of
+    its indexes: the keys its readers filter and join on (the period first), whose new month must be counted.
+    The other columns keep the statistics of the previous ANALYZE: one month more does not move them. Once
+    the sample is full, the cost of ANALYZE is computing each column's statistics, not reading the sample:
+    on the 62 columns of mart_disbursement_progress at 60 national months 0.16 s for all of them, 0.02 s for
+    its index columns (docs/performance.md). A table's first build, a full rebuild (no `period`) and
+    --full-refresh analyze every column. Autovacuum later analyzes them all again at the server's target. -#}
 {% macro analyze_this() -%}
     {%- if config.get('materialized') in ('table', 'incremental') -%}
         set local default_statistics_target = {{ var('build_statistics_target') | int }};
-        analyze {{ this }}
+        analyze {{ this }}{{ analyzed_columns() }}
     {%- else -%}
         select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- ` (col, …)`: the index columns of an incremental model in a monthly run on its existing table; else
+    nothing (every column). -#}
+{% macro analyzed_columns() -%}
+    {%- if config.get('materialized') == 'incremental' and ntp_period_var() is not none and is_incremental() -%}
+        {%- set columns = [] -%}
+        {%- for index in config.get('indexes') or [] -%}
+            {%- for column in index['columns'] if column not in columns -%}
+                {%- do columns.append(column) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- if columns %} ({{ columns | join(', ') }}){% endif -%}
     {%- endif -%}
 {%- endmacro %}
