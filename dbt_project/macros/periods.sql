@@ -6,6 +6,9 @@
       * P itself,
       * every month for which a file was ingested by the run of P (a revised workbook for a past month,
         a late Treasury extract: audit.files.run_period = P),
+      * for an annual plan file ingested by the run of P (its period is January of its plan year), every month
+        of its plan year: the plan is a figure of each of them (a plan file that arrives late, or a revised
+        one, changes the published plan of the months already built),
       * the month after each of those (its in-month disbursement is measured against them).
     Each rebuilt month is deleted and inserted again (pre-hook + append), so a rerun is idempotent and a
     month whose files were all superseded or quarantined is emptied. Without `period` every month is
@@ -43,6 +46,10 @@
         union
         select period from {{ source('audit', 'files') }}
         where run_period = date '{{ p }}' and period is not null
+        union
+        select generate_series(period, (period + interval '11 month')::date, interval '1 month')::date
+        from {{ source('audit', 'files') }}
+        where run_period = date '{{ p }}' and kind = 'plan_assignment' and period is not null
     ) as touched
     cross join lateral (
         values (touched.period), ((touched.period + interval '1 month')::date)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -318,6 +319,37 @@ def test_incremental_month_is_idempotent_and_revision_updates_past_month(built: 
     )
     assert april_bad == [(0,)]
     assert checksum(warehouse_url, "mart_disbursement_progress__merged") != untouched_before
+
+    incremental = {t: checksum(warehouse_url, t) for t in MARTS}
+    dbt_with_env("build", "--select", STAR_MODELS)  # no period: every month rebuilt
+    assert {t: checksum(warehouse_url, t) for t in MARTS} == incremental
+
+
+def test_late_plan_file_updates_every_month_of_its_plan_year(built: Path, warehouse_url: str, dbt_with_env, tmp_path):
+    """A revised plan file for 2024 arrives with the September run: the plan is a figure of every month of its
+    year, so the published plan of May (a month the run would not otherwise rebuild) moves by the revision,
+    and the result equals a full rebuild."""
+    from ingestion.load import ingest_file
+
+    original = built / "2024-01" / "KHV_giao_2024.csv"
+    header, first, *rest = original.read_text(encoding="utf-8").splitlines()
+    columns = header.split(",")
+    fields = first.split(",")
+    province = fields[columns.index("ma_tinh")].zfill(2)
+    fields[columns.index("ke_hoach_giao")] = str(int(fields[columns.index("ke_hoach_giao")]) + 5_000_000_000)
+    revised = tmp_path / original.name
+    revised.write_text("\n".join([header, ",".join(fields), *rest]) + "\n", encoding="utf-8")
+
+    plan_of = """select coalesce(sum(plan_file_plan_assigned_vnd), 0) from marts.fct_published_figures
+        where period = %s and province_code = %s"""
+    months = [date(2024, m, 1) for m in (1, 5, 9)]
+    before = {m: query(warehouse_url, plan_of, (m, province))[0][0] for m in months}
+
+    result = ingest_file(revised, warehouse_url=warehouse_url, run_period=date(2024, 9, 1))
+    assert result.status == "loaded", result
+    dbt_with_env("build", "--select", STAR_MODELS, "--vars", "{period: '2024-09'}")
+    after = {m: query(warehouse_url, plan_of, (m, province))[0][0] for m in months}
+    assert {m: after[m] - before[m] for m in months} == {m: 5_000_000_000 for m in months}
 
     incremental = {t: checksum(warehouse_url, t) for t in MARTS}
     dbt_with_env("build", "--select", STAR_MODELS)  # no period: every month rebuilt
