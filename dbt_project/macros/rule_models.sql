@@ -37,13 +37,12 @@
 
 
 {#- The months whose findings a run re-evaluates (var `period` set), as a SQL query: the months the star
-    schema rebuilds (macros/periods.sql), every evaluated month of a plan year whose plan file the run
-    ingested, and the next evaluated month after each (its statuses compare with them); of those, only the
-    evaluated ones. A month no file belongs to yet (the month after the run's, before its files arrive) has
-    no findings to replace: fct_findings keeps only evaluated months, and reading its previous month for
-    NTP-T01 and T02 doubled what a monthly run compares. -#}
+    schema rebuilds (macros/periods.sql: with a plan file, every month of its plan year) and the next
+    evaluated month after each (its statuses compare with them); of those, only the evaluated ones. A month
+    no file belongs to yet (the month after the run's, before its files arrive) has no findings to replace:
+    fct_findings keeps only evaluated months, and reading its previous month for NTP-T01 and T02 doubled what
+    a monthly run compares. -#}
 {% macro findings_periods_query() -%}
-    {%- set p = ntp_period_var() -%}
     with files as (
         select file_id, status, period, run_period from {{ source('audit', 'files') }}
     ),
@@ -54,18 +53,8 @@
         where {{ file_evaluated_period() }} is not null
     ),
 
-    plan_years as (
-        select distinct plan_lines.nam_kh as plan_year
-        from {{ source('raw', 'plan_assignments') }} as plan_lines
-        inner join files using (file_id)
-        where files.run_period = date '{{ p }}'
-    ),
-
     touched as (
         {{ rebuilt_periods_query() }}
-        union
-        select period from evaluated
-        where extract(year from period) in (select plan_year from plan_years)
     )
 
     select period from (
