@@ -22,9 +22,10 @@ In one run, on this machine, in this order:
 Figures: P5 = `ntp run` of month 1 / direct month 1 (target ≤ 2); small month / national month 1 (≤ 0.3), the
 small month's `ntp run` / its direct work (≤ 2, as P5), and, as the floor of the small / national ratio, the
 same ratio for the two months done directly; P3 growth = month N / month 1, for the whole month (≤ 1.2) and
-per model (≤ 1.5; models under `--min-model-s` at month 1 are listed but not judged: their ratio is noise);
-per model also month N / month 2, what history alone adds (month 1 creates the incremental models, later
-months insert into them).
+per model (≤ 1.5) on each model built alone: right after month 1's and month N's runs, `dbt run --threads 1`
+of that month, `--alone-runs` times, the median per model (benchlib.models_alone; models under
+`--min-model-s` alone at month 1 are listed but not judged). The DAG's own two-thread node times are listed
+beside, with month N / month 2 (month 1 creates the incremental models, later months insert into them).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
 months.
 """
@@ -51,10 +52,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_e2e_month import split  # noqa: E402
 from bench_ingest_treasury import HEADER, write_extract  # noqa: E402
-from benchlib import add_common_args, emit, median, target  # noqa: E402
+from benchlib import add_common_args, emit, median, models_alone, target  # noqa: E402
 
 from generator import generate  # noqa: E402
-from ntp_core.warehouse import EmbeddedServer  # noqa: E402
+from ntp_core.warehouse import EmbeddedServer, libpq_env  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 NTP = str(VENV_BIN / "ntp")
@@ -201,9 +202,12 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=None, help="consecutive months from 2024-01 (3; quick 2; full 12)")
     ap.add_argument("--scale", default=None, help="`national` or Treasury lines per key (quick: 3)")
     ap.add_argument("--small-provinces", default="01,11,12,14", help="provinces of the small month")
-    ap.add_argument("--min-model-s", type=float, default=0.5, help="judge per-model growth from this time at month 1")
+    ap.add_argument(
+        "--min-model-s", type=float, default=0.2, help="judge per-model growth from this time alone at month 1"
+    )
     ap.add_argument("--skip-direct", action="store_true")
     ap.add_argument("--skip-small", action="store_true")
+    ap.add_argument("--alone-runs", type=int, default=3, help="one-thread rebuilds of months 1 and N, per model")
     ap.add_argument("--keep", action="store_true", help="keep the generated files and data directories")
     add_common_args(ap, runs=1)
     args = ap.parse_args()
@@ -241,6 +245,12 @@ def main() -> None:
             res = ntp_run(backfill_dir, inbox, m.strftime("%Y-%m"))
             print(json.dumps({k: v for k, v in res.items() if k != "models_s"}), flush=True)
             per_month.append(res)
+            if i in (0, n_months - 1) and n_months > 1:
+                # each model alone on the month just built, for P3 per model (models_alone)
+                env = dict(private_env(backfill_dir), **libpq_env(EmbeddedServer(backfill_dir / "warehouse").url()))
+                runs = models_alone(env, work / "dbt-alone", m.strftime("%Y-%m"), args.alone_runs)
+                res["models_alone_runs_s"] = runs
+                res["models_alone_s"] = {k: round(median(v), 2) for k, v in res["models_alone_runs_s"].items()}
             if i == 0 and not args.skip_direct:
                 # right after month 1 through the DAG, so that both see the same machine load
                 direct_dir = work / "direct"
@@ -269,15 +279,16 @@ def main() -> None:
     first, last = per_month[0], per_month[-1]
     targets = []
     month_growth = round(last["wall_s"] / first["wall_s"], 2)
-    models = growth(first["models_s"], last["models_s"], args.min_model_s)
-    # Month 1 creates every incremental model (CREATE TABLE AS, indexes after); from month 2 each goes
-    # through dbt's incremental path (delete the rebuilt months, a temporary table, an insert into the
-    # indexed table). Month N / month 2 is what history alone adds; the target stays month N / month 1.
+    # P3 per model is judged on each model built alone (models_alone: one thread, median of --alone-runs
+    # rebuilds, months 1 and N both through dbt's incremental path); the DAG's own two-thread node times are
+    # listed beside, with month N / month 2 (month 1 creates the incremental models, later months insert).
+    in_dag = growth(first["models_s"], last["models_s"], args.min_model_s)
     if n_months > 2:
         second = per_month[1]["models_s"]
-        for r in models:
+        for r in in_dag:
             s2 = second.get(r["model"])
             r["ratio_from_month2"] = round(r["monthN_s"] / s2, 2) if s2 else None
+    models = growth(first.get("models_alone_s", {}), last.get("models_alone_s", {}), args.min_model_s)
     judged = [r for r in models if r["judged"] and r["ratio"] is not None]
     worst = max(judged, key=lambda r: r["ratio"]) if judged else None
     if n_months > 1:
@@ -288,7 +299,7 @@ def main() -> None:
             targets.append(
                 target(
                     "P3",
-                    f"worst model, month {n_months} / month 1 ({worst['model']})",
+                    f"worst model alone, month {n_months} / month 1 ({worst['model']})",
                     worst["ratio"],
                     "<= 1.5",
                     worst["ratio"] <= 1.5,
@@ -352,13 +363,20 @@ def main() -> None:
                 "",
             )
         )
-    print("\nPer model, largest at the last month first (seconds):")
-    print(f"| model | month 1 | month {n_months} | ratio | month {n_months} / month 2 |")
-    print("|---|---|---|---|---|")
+    in_dag_by_model = {r["model"]: r for r in in_dag}
+    print(f"\nPer model, largest at month {n_months} first (seconds; alone: one thread, median of {args.alone_runs}):")
+    head = (
+        f"| model | alone, month 1 | alone, month {n_months} | ratio | in the DAG, month 1 | month {n_months} | ratio |"
+    )
+    print(head)
+    print("|---|---|---|---|---|---|---|")
     for r in models[:15]:
         flag = "" if r["judged"] else " (not judged)"
-        from2 = r.get("ratio_from_month2", "")
-        print(f"| {r['model']} | {r['month1_s']} | {r['monthN_s']} | {r['ratio']}{flag} | {from2} |")
+        d = in_dag_by_model.get(r["model"], {})
+        print(
+            f"| {r['model']} | {r['month1_s']} | {r['monthN_s']} | {r['ratio']}{flag} "
+            f"| {d.get('month1_s', '')} | {d.get('monthN_s', '')} | {d.get('ratio', '')} |"
+        )
     emit(
         "pipeline",
         args,
@@ -374,6 +392,7 @@ def main() -> None:
         small_direct=small_direct_res,
         floors=floors,
         model_growth=models,
+        model_growth_in_dag=in_dag,
     )
 
 
