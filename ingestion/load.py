@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import re
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -32,23 +34,28 @@ from ntp_core.warehouse import connect
 
 log = logging.getLogger(__name__)
 
+#: The cells' columns in the order the loader writes them: the file's own columns, then those of the
+#: worksheet row (the same for every figure of a line), then those of the figure.
 CELL_COLUMNS = (
     "file_id",
-    "sheet",
-    "source_row",
-    "source_column",
     "period",
     "province_code",
+    "sheet",
+    "source_row",
     "capital_type",
     "stt",
     "component_key",
     "component_label",
+    "source_column",
     "plan_block",
     "measure",
     "fund_source",
     "value",
     "value_as_reported",
 )
+#: What COPY's text format escapes in a value (as psycopg's own row writer does).
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r\b\v\f]")
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\v": "\\v", "\f": "\\f"}
 
 
 @dataclass
@@ -268,10 +275,9 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, report: Wor
         partition, sql.SQL(", ").join(map(sql.Identifier, CELL_COLUMNS))
     )
     with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        for c in report.cells:
-            copy.write_row((file_id, c[0], c[1], c[2], report.period, report.province_code, *c[3:]))
-    manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)
-    status = _file_status(conn, file_id)
+        copy.write(_cell_lines(file_id, report))
+    statuses = manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)
+    status = statuses[file_id]
     return IngestResult(
         file_id,
         str(path),
@@ -283,6 +289,48 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, report: Wor
         None,
         None,
     )
+
+
+def _copy_field(value: object) -> str:
+    """One value in COPY's text format, as psycopg's row writer sends it."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, Decimal) and value.is_nan():
+        return "NaN"
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group(0)], text) if _COPY_SPECIAL.search(text) else text
+
+
+def _cell_lines(file_id: int, report: WorkbookReport) -> str:
+    """The workbook's cells as one block of COPY text lines, in CELL_COLUMNS order. The columns of a
+    worksheet row are formatted once per row and those of a column once per workbook: per figure only
+    its value and the text as reported are (a row writer formats all fifteen columns of every figure)."""
+    head = "\t".join(map(_copy_field, (file_id, report.period, report.province_code)))
+    lines: list[str] = []
+    columns: dict[tuple, str] = {}
+    line_key: tuple | None = None
+    line = ""
+    special = _COPY_SPECIAL.search
+    for c in report.cells:
+        # c: (sheet, row, column, capital_type, stt, component_key, label, block, measure, source, value, as_reported)
+        key = (c[0], c[1], c[3], c[4], c[5], c[6])
+        if key != line_key:
+            line_key = key
+            line = "\t".join([head, *map(_copy_field, key), ""])
+        figure = (c[2], c[7], c[8], c[9])
+        column = columns.get(figure)
+        if column is None:
+            column = columns[figure] = "\t".join([*map(_copy_field, figure), ""])
+        value, as_reported = c[10], c[11]
+        if type(value) is not Decimal or not value.is_finite():
+            value = _copy_field(value)
+        if type(as_reported) is not str or special(as_reported):
+            as_reported = _copy_field(as_reported)
+        lines.append(f"{line}{column}{value}\t{as_reported}\n")
+    block = "".join(lines)
+    if "\x00" in block:  # refused as psycopg's row writer refuses it
+        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    return block
 
 
 def _load_response(conn: psycopg.Connection, path: Path, base: dict) -> IngestResult:
