@@ -10,8 +10,9 @@ import hashlib
 import logging
 import multiprocessing
 import re
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -411,15 +412,22 @@ def _quarantine(
 
 
 def _ingest_in_turn(
-    paths: list[Path], *, warehouse_url: str, run_period: date, settings: Settings, conn: psycopg.Connection
+    paths: list[Path],
+    *,
+    warehouse_url: str,
+    run_period: date,
+    settings: Settings,
+    connection: Callable[[], psycopg.Connection],
 ) -> list[IngestResult]:
     """Files one after another on one connection, each in its own transaction; the next file is read ahead
     (archived, identified, parsed) in a thread while this one loads, so its parsing overlaps this load's
-    waits on the database and the disk. Loads, their order and each file's outcome are those of
+    waits on the database and the disk. `connection` gives the connection, asked for once the first file's
+    reading has started (opening one overlaps it). Loads, their order and each file's outcome are those of
     `ingest_file` on each path in turn."""
     results: list[IngestResult] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read-ahead") as ahead:
         following: Future[Prepared] | None = ahead.submit(prepare, paths[0], settings) if paths else None
+        conn = connection()
         for i, path in enumerate(paths):
             assert following is not None
             ready = following.result()
@@ -440,18 +448,29 @@ def _ingest_in_turn(
 _worker_conn: psycopg.Connection | None = None
 
 
-def _ingest_share(args: tuple) -> list[IngestResult]:
-    """A run of files in a pool worker, on the worker's own connection (opened once, reopened if broken)."""
+def _worker_connection(warehouse_url: str) -> psycopg.Connection:
+    """The pool worker's own connection: opened once, reopened if broken."""
     global _worker_conn
-    paths, warehouse_url, run_period, settings = args
     if _worker_conn is None or _worker_conn.closed or _worker_conn.broken:
         _worker_conn = _connect(warehouse_url)
+    return _worker_conn
+
+
+def _ingest_share(args: tuple) -> list[IngestResult]:
+    """A run of files in a pool worker, on the worker's own connection."""
+    global _worker_conn
+    paths, warehouse_url, run_period, settings = args
     try:
         return _ingest_in_turn(
-            paths, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=_worker_conn
+            paths,
+            warehouse_url=warehouse_url,
+            run_period=run_period,
+            settings=settings,
+            connection=lambda: _worker_connection(warehouse_url),
         )
     except BaseException:
-        _worker_conn.close()
+        if _worker_conn is not None:
+            _worker_conn.close()
         _worker_conn = None
         raise
 
@@ -469,13 +488,18 @@ def ingest_files(
     settings = settings or load_settings()
     files = [Path(p) for p in paths]
     if workers <= 1 or len(files) <= 1:
-        with _connect(warehouse_url) as conn:
+        with ExitStack() as opened:
             return _ingest_in_turn(
-                files, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=conn
+                files,
+                warehouse_url=warehouse_url,
+                run_period=run_period,
+                settings=settings,
+                connection=lambda: opened.enter_context(_connect(warehouse_url)),
             )
     # fork: workers start in milliseconds with the parser already imported (at the top); each keeps one
-    # connection and takes consecutive runs of files (about four per worker), so shares stay balanced
-    size = max(1, len(files) // (workers * 4))
+    # connection and takes consecutive runs of files, about four per worker and of equal length (the last
+    # shorter): 63 files in 8 runs of 8 and 7, not 9 runs of 7 of which one worker would take 5
+    size = -(-len(files) // (workers * 4))
     shares = [(files[i : i + size], warehouse_url, run_period, settings) for i in range(0, len(files), size)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
