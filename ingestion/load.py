@@ -28,7 +28,7 @@ from ingestion.errors import RejectedFile
 from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
 from ingestion.partitions import month_partition
 from ingestion.responses import load_response
-from ingestion.workbook import WorkbookReport, parse_workbook
+from ingestion.workbook import WorkbookReport, parse_workbook, warm_up
 from ntp_core.settings import Settings
 from ntp_core.settings import load as load_settings
 from ntp_core.warehouse import connect
@@ -501,6 +501,7 @@ def ingest_files(
     # shorter): 63 files in 8 runs of 8 and 7, not 9 runs of 7 of which one worker would take 5
     size = -(-len(files) // (workers * 4))
     shares = [(files[i : i + size], warehouse_url, run_period, settings) for i in range(0, len(files), size)]
+    warm_up()  # once in this process rather than in every worker
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return [r for share in pool.map(_ingest_share, shares) for r in share]
