@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import re
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -25,30 +28,35 @@ from ingestion.errors import RejectedFile
 from ingestion.identify import RESPONSE, UNKNOWN, WORKBOOK, identify, is_unsafe_name
 from ingestion.partitions import month_partition
 from ingestion.responses import load_response
-from ingestion.workbook import WorkbookReport, parse_workbook
+from ingestion.workbook import WorkbookReport, parse_workbook, warm_up
 from ntp_core.settings import Settings
 from ntp_core.settings import load as load_settings
 from ntp_core.warehouse import connect
 
 log = logging.getLogger(__name__)
 
+#: The cells' columns in the order the loader writes them: the file's own columns, then those of the
+#: worksheet row (the same for every figure of a line), then those of the figure.
 CELL_COLUMNS = (
     "file_id",
-    "sheet",
-    "source_row",
-    "source_column",
     "period",
     "province_code",
+    "sheet",
+    "source_row",
     "capital_type",
     "stt",
     "component_key",
     "component_label",
+    "source_column",
     "plan_block",
     "measure",
     "fund_source",
     "value",
     "value_as_reported",
 )
+#: What COPY's text format escapes in a value (as psycopg's own row writer does).
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r\b\v\f]")
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\v": "\\v", "\f": "\\f"}
 
 
 @dataclass
@@ -268,10 +276,9 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, report: Wor
         partition, sql.SQL(", ").join(map(sql.Identifier, CELL_COLUMNS))
     )
     with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        for c in report.cells:
-            copy.write_row((file_id, c[0], c[1], c[2], report.period, report.province_code, *c[3:]))
-    manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)
-    status = _file_status(conn, file_id)
+        copy.write(_cell_lines(file_id, report))
+    statuses = manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)
+    status = statuses[file_id]
     return IngestResult(
         file_id,
         str(path),
@@ -283,6 +290,48 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, report: Wor
         None,
         None,
     )
+
+
+def _copy_field(value: object) -> str:
+    """One value in COPY's text format, as psycopg's row writer sends it."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, Decimal) and value.is_nan():
+        return "NaN"
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group(0)], text) if _COPY_SPECIAL.search(text) else text
+
+
+def _cell_lines(file_id: int, report: WorkbookReport) -> str:
+    """The workbook's cells as one block of COPY text lines, in CELL_COLUMNS order. The columns of a
+    worksheet row are formatted once per row and those of a column once per workbook: per figure only
+    its value and the text as reported are (a row writer formats all fifteen columns of every figure)."""
+    head = "\t".join(map(_copy_field, (file_id, report.period, report.province_code)))
+    lines: list[str] = []
+    columns: dict[tuple, str] = {}
+    line_key: tuple | None = None
+    line = ""
+    special = _COPY_SPECIAL.search
+    for c in report.cells:
+        # c: (sheet, row, column, capital_type, stt, component_key, label, block, measure, source, value, as_reported)
+        key = (c[0], c[1], c[3], c[4], c[5], c[6])
+        if key != line_key:
+            line_key = key
+            line = "\t".join([head, *map(_copy_field, key), ""])
+        figure = (c[2], c[7], c[8], c[9])
+        column = columns.get(figure)
+        if column is None:
+            column = columns[figure] = "\t".join([*map(_copy_field, figure), ""])
+        value, as_reported = c[10], c[11]
+        if type(value) is not Decimal or not value.is_finite():
+            value = _copy_field(value)
+        if type(as_reported) is not str or special(as_reported):
+            as_reported = _copy_field(as_reported)
+        lines.append(f"{line}{column}{value}\t{as_reported}\n")
+    block = "".join(lines)
+    if "\x00" in block:  # refused as psycopg's row writer refuses it
+        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    return block
 
 
 def _load_response(conn: psycopg.Connection, path: Path, base: dict) -> IngestResult:
@@ -363,15 +412,22 @@ def _quarantine(
 
 
 def _ingest_in_turn(
-    paths: list[Path], *, warehouse_url: str, run_period: date, settings: Settings, conn: psycopg.Connection
+    paths: list[Path],
+    *,
+    warehouse_url: str,
+    run_period: date,
+    settings: Settings,
+    connection: Callable[[], psycopg.Connection],
 ) -> list[IngestResult]:
     """Files one after another on one connection, each in its own transaction; the next file is read ahead
     (archived, identified, parsed) in a thread while this one loads, so its parsing overlaps this load's
-    waits on the database and the disk. Loads, their order and each file's outcome are those of
+    waits on the database and the disk. `connection` gives the connection, asked for once the first file's
+    reading has started (opening one overlaps it). Loads, their order and each file's outcome are those of
     `ingest_file` on each path in turn."""
     results: list[IngestResult] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read-ahead") as ahead:
         following: Future[Prepared] | None = ahead.submit(prepare, paths[0], settings) if paths else None
+        conn = connection()
         for i, path in enumerate(paths):
             assert following is not None
             ready = following.result()
@@ -392,18 +448,29 @@ def _ingest_in_turn(
 _worker_conn: psycopg.Connection | None = None
 
 
-def _ingest_share(args: tuple) -> list[IngestResult]:
-    """A run of files in a pool worker, on the worker's own connection (opened once, reopened if broken)."""
+def _worker_connection(warehouse_url: str) -> psycopg.Connection:
+    """The pool worker's own connection: opened once, reopened if broken."""
     global _worker_conn
-    paths, warehouse_url, run_period, settings = args
     if _worker_conn is None or _worker_conn.closed or _worker_conn.broken:
         _worker_conn = _connect(warehouse_url)
+    return _worker_conn
+
+
+def _ingest_share(args: tuple) -> list[IngestResult]:
+    """A run of files in a pool worker, on the worker's own connection."""
+    global _worker_conn
+    paths, warehouse_url, run_period, settings = args
     try:
         return _ingest_in_turn(
-            paths, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=_worker_conn
+            paths,
+            warehouse_url=warehouse_url,
+            run_period=run_period,
+            settings=settings,
+            connection=lambda: _worker_connection(warehouse_url),
         )
     except BaseException:
-        _worker_conn.close()
+        if _worker_conn is not None:
+            _worker_conn.close()
         _worker_conn = None
         raise
 
@@ -421,14 +488,20 @@ def ingest_files(
     settings = settings or load_settings()
     files = [Path(p) for p in paths]
     if workers <= 1 or len(files) <= 1:
-        with _connect(warehouse_url) as conn:
+        with ExitStack() as opened:
             return _ingest_in_turn(
-                files, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=conn
+                files,
+                warehouse_url=warehouse_url,
+                run_period=run_period,
+                settings=settings,
+                connection=lambda: opened.enter_context(_connect(warehouse_url)),
             )
     # fork: workers start in milliseconds with the parser already imported (at the top); each keeps one
-    # connection and takes consecutive runs of files (about four per worker), so shares stay balanced
-    size = max(1, len(files) // (workers * 4))
+    # connection and takes consecutive runs of files, about four per worker and of equal length (the last
+    # shorter): 63 files in 8 runs of 8 and 7, not 9 runs of 7 of which one worker would take 5
+    size = -(-len(files) // (workers * 4))
     shares = [(files[i : i + size], warehouse_url, run_period, settings) for i in range(0, len(files), size)]
+    warm_up()  # once in this process rather than in every worker
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return [r for share in pool.map(_ingest_share, shares) for r in share]

@@ -87,8 +87,11 @@ def version_key(report_date: date | None, replaces_note: str | None, received_at
     return (effective, replaces_note is not None, received_at, sha256)
 
 
-def recompute_versions(conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None) -> None:
-    """Number the loaded versions of one (kind, period, province) 1..n; only the last is `loaded`.
+def recompute_versions(
+    conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None
+) -> dict[int, str]:
+    """Number the loaded versions of one (kind, period, province) 1..n; only the last is `loaded`. Returns
+    the status of each of them by file_id (a Treasury extract's may still change: see below).
 
     Treasury extracts: a national extract (no single province) covers every province, so while one is
     loaded for a month, that month's per-province extracts are all `superseded`, whatever the order they
@@ -101,8 +104,9 @@ def recompute_versions(conn: psycopg.Connection, kind: str, period: date | None,
         (kind, period, province_code),
     ).fetchall()
     ordered = sorted(rows, key=lambda r: version_key(r[1], r[2], r[3], r[4]))
+    statuses: dict[int, str] = {}
     for i, r in enumerate(ordered, start=1):
-        status = "loaded" if i == len(ordered) else "superseded"
+        status = statuses[r[0]] = "loaded" if i == len(ordered) else "superseded"
         conn.execute(
             "update audit.files set version = %s, status = %s where file_id = %s "
             "and (version, status) is distinct from (%s, %s)",
@@ -110,6 +114,7 @@ def recompute_versions(conn: psycopg.Connection, kind: str, period: date | None,
         )
     if kind == "treasury_extract":
         _national_supersedes_provinces(conn, period)
+    return statuses
 
 
 def _national_supersedes_provinces(conn: psycopg.Connection, period: date | None) -> None:

@@ -22,14 +22,12 @@ PARTITIONED = ("raw.treasury_lines", "raw.province_report_cells")
 
 
 def month_partition(conn: psycopg.Connection, table: str, period: date) -> sql.Composable:
-    """The partition of `table` for `period`'s month, created if missing; a schema-qualified, quoted name."""
+    """The partition of `table` for `period`'s month, created if missing; its quoted name, in one statement."""
     if table not in PARTITIONED:
         raise ValueError(f"{table} is not partitioned by report month")
-    made = conn.execute("select raw.ensure_month_partition(%s::regclass, %s)::oid", (table, period)).fetchone()
-    # a second statement: one made just now is not in the catalogue snapshot of the statement that made it
-    row = conn.execute(
-        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = %s",
-        (made[0] if made else None,),
-    ).fetchone()
-    assert row is not None  # the function returns the partition it found or made
-    return sql.Identifier(row[0], row[1])
+    # regclass's text: the name as the server would write it, quoted where needed and schema-qualified unless
+    # the search path finds it first. Read from the system cache, it names a partition the same statement made
+    # (a query of pg_class in that statement would not see it yet).
+    row = conn.execute("select raw.ensure_month_partition(%s::regclass, %s)::text", (table, period)).fetchone()
+    assert row is not None and row[0]  # the function returns the partition it found or made
+    return sql.SQL(row[0])

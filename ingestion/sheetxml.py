@@ -315,11 +315,14 @@ def _quick_facts(data: bytes) -> SheetFacts | None:
     max_row = max_column = 0
     if refs:
         letters, numbers = zip(*refs, strict=True)
-        max_row = max(map(int, numbers))
+        max_row = max(map(int, set(numbers)))
         max_column = max(map(_column_of, set(letters)))
     for tag, text in placed:
         if _NORMALISED.search(text):  # the parser would read another value than the bytes say
             return None
+        if tag == b"row" and b"hidden" not in text and (first := _ROW_NUMBER_FIRST.match(text)):
+            max_row = max(max_row, int(first.group(1)))  # its number first and no `hidden`: all it says here
+            continue
         attrs = _attributes(text)
         if tag == b"row":
             r = attrs.get(b"r")
@@ -341,6 +344,8 @@ def _quick_facts(data: bytes) -> SheetFacts | None:
 
 
 _QUICK_PLACED = frozenset((b"c", b"row", b"dimension"))
+#: A row's attributes that begin with its number (`<row r="12" spans="1:23">`, the usual writing).
+_ROW_NUMBER_FIRST = re.compile(rb' r="(\d+)"')
 _NORMALISED = re.compile(rb"[&\t\n\r]")
 
 

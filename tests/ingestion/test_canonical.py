@@ -9,6 +9,7 @@ from decimal import Decimal
 from ingest_samples import (
     PLAN_HEADER,
     TREASURY_HEADER,
+    Variant,
     default_lines,
     first_data_row,
     plan_rows,
@@ -127,3 +128,19 @@ def test_bad_file_quarantined_with_json_and_manifest(ingest, db, tmp_path, setti
     assert report["code"] == "not_a_workbook" and report["file"] == "bad.xlsx"
     assert (settings.quarantine_dir / "unknown" / "bad.xlsx").read_bytes() == bad.read_bytes()
     assert db("select status, error_code from audit.files") == [("quarantined", "not_a_workbook")]
+
+
+def test_text_with_copy_control_characters_loads_verbatim(ingest, db, tmp_path):
+    """Tabs, line breaks, backslashes and a lone `\\N` in a label reach the warehouse as written: the cells go
+    to COPY as text lines, which must escape what COPY's text format would otherwise read as a column break,
+    a row break, an escape or a NULL."""
+    label = "Nội dung\tcó tab,\nxuống dòng\r\nvà \\ gạch chéo \\N"
+    res = ingest(write_workbook(tmp_path / "a.xlsx", Variant(label_override={2: label, 4: "\\N"})))
+    assert res.status == "loaded", res.error_message
+    labels = dict(
+        db(
+            "select component_key, component_label from raw.province_report_cells "
+            "where component_key in ('NTM.ND02', 'GNBV.DA1') group by 1, 2"
+        )
+    )
+    assert labels == {"NTM.ND02": label, "GNBV.DA1": "\\N"}
