@@ -250,7 +250,7 @@ def main() -> None:
                 env = dict(private_env(backfill_dir), **libpq_env(EmbeddedServer(backfill_dir / "warehouse").url()))
                 runs = models_alone(env, work / "dbt-alone", m.strftime("%Y-%m"), args.alone_runs)
                 res["models_alone_runs_s"] = runs
-                res["models_alone_s"] = {k: round(median(v), 2) for k, v in res["models_alone_runs_s"].items()}
+                res["models_alone_s"] = {k: round(median(v), 2) for k, v in runs.items()}
             if i == 0 and not args.skip_direct:
                 # right after month 1 through the DAG, so that both see the same machine load
                 direct_dir = work / "direct"

@@ -91,13 +91,6 @@ def _connect(warehouse_url: str) -> psycopg.Connection:
     return connect(warehouse_url)
 
 
-def _file_status(conn: psycopg.Connection, file_id: int) -> str:
-    row = conn.execute("select status from audit.files where file_id = %s", (file_id,)).fetchone()
-    if row is None:
-        raise LookupError(f"audit.files has no file_id {file_id}")
-    return str(row[0])
-
-
 #: What reading a file may raise besides a RejectedFile that is still the file's fault, not the machine's:
 #: the file is quarantined as unreadable (with the traceback in the log) and the month goes on.
 _UNREADABLE = (
@@ -277,8 +270,7 @@ def _load_workbook(conn: psycopg.Connection, path: Path, base: dict, report: Wor
     )
     with conn.cursor() as cur, cur.copy(copy_sql) as copy:
         copy.write(_cell_lines(file_id, report))
-    statuses = manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)
-    status = statuses[file_id]
+    status = manifest.recompute_versions(conn, WORKBOOK, report.period, report.province_code)[file_id]
     return IngestResult(
         file_id,
         str(path),
@@ -354,8 +346,7 @@ def _load_csv(conn: psycopg.Connection, path: Path, base: dict, kind: str, today
         row_count=res.row_count,
         error_message=message,
     )
-    manifest.recompute_versions(conn, kind, res.period, res.province_code)
-    status = _file_status(conn, file_id)
+    status = manifest.recompute_versions(conn, kind, res.period, res.province_code)[file_id]
     return IngestResult(
         file_id,
         str(path),

@@ -91,7 +91,7 @@ def recompute_versions(
     conn: psycopg.Connection, kind: str, period: date | None, province_code: str | None
 ) -> dict[int, str]:
     """Number the loaded versions of one (kind, period, province) 1..n; only the last is `loaded`. Returns
-    the status of each of them by file_id (a Treasury extract's may still change: see below).
+    the status each of them is left with, by file_id.
 
     Treasury extracts: a national extract (no single province) covers every province, so while one is
     loaded for a month, that month's per-province extracts are all `superseded`, whatever the order they
@@ -113,15 +113,19 @@ def recompute_versions(
             (i, status, r[0], i, status),
         )
     if kind == "treasury_extract":
-        _national_supersedes_provinces(conn, period)
+        for file_id in _national_supersedes_provinces(conn, period):
+            if file_id in statuses:
+                statuses[file_id] = "superseded"
     return statuses
 
 
-def _national_supersedes_provinces(conn: psycopg.Connection, period: date | None) -> None:
-    conn.execute(
+def _national_supersedes_provinces(conn: psycopg.Connection, period: date | None) -> list[int]:
+    """Supersede the month's loaded per-province extracts while a national one is loaded; their file_ids."""
+    rows = conn.execute(
         "update audit.files f set status = 'superseded' where f.kind = 'treasury_extract' "
         "and f.period = %(p)s and f.province_code is not null and f.status = 'loaded' "
         "and exists (select 1 from audit.files n where n.kind = 'treasury_extract' and n.period = %(p)s "
-        "and n.province_code is null and n.status = 'loaded')",
+        "and n.province_code is null and n.status = 'loaded') returning f.file_id",
         {"p": period},
-    )
+    ).fetchall()
+    return [r[0] for r in rows]
