@@ -128,3 +128,19 @@ def test_batches_validated_together_are_judged_file_by_file(load, clean_warehous
             ).fetchall()
         )
     assert counts == {clean.file_id: "6", damaged.file_id: "8", wb.file_id: str(wb.row_count)}
+
+
+def test_the_frame_holds_only_the_columns_the_expectations_read():
+    """A suite's frame is fetched with the columns its expectations name and no others; a derived column
+    (`amount_vnd`, `rate_pct`) brings `value` and `measure`, from which it is made."""
+    from expectations.validate import frame_columns, load_suite
+
+    cells = frame_columns(load_suite("province_report_cells"))
+    assert sorted(cells) == sorted(
+        ["value", "measure", "capital_type", "plan_block", "fund_source", "component_key", "province_code"]
+    )
+    treasury = frame_columns(load_suite("treasury_lines"))
+    assert "ten_dvqhns" not in treasury and "nam_kh" not in treasury and "period" not in treasury
+    assert {"source_line", "ma_kbnn", "ma_dvqhns", "du_toan_giao", "luy_ke_thanh_toan"} <= set(treasury)
+    spec = {"expectations": [{"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["a", "b"]}}]}
+    assert frame_columns(spec) == ["a", "b"]
