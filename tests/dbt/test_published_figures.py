@@ -71,7 +71,7 @@ def test_every_unit_test_of_the_project_passes(published: Path, dbt):
 
 
 def test_every_table_is_analyzed_inside_its_own_build_step(published: Path, dbt, warehouse_url: str):
-    """Each table and incremental model gets its planner statistics from its post-hook (macros/statistics.sql),
+    """Each table, incremental model and seed gets its planner statistics from its post-hook (macros/statistics.sql),
     within the step that built it, before the models that read it are planned: PostgreSQL records a manual
     ANALYZE in `last_analyze` (autovacuum's go to `last_autoanalyze`)."""
     from datetime import datetime
@@ -81,12 +81,14 @@ def test_every_table_is_analyzed_inside_its_own_build_step(published: Path, dbt,
     steps = {}
     for r in results:
         node = nodes.get(r["unique_id"], {})
-        if node.get("resource_type") == "model" and node["config"]["materialized"] in ("table", "incremental"):
+        if node.get("resource_type") == "seed" or (
+            node.get("resource_type") == "model" and node["config"]["materialized"] in ("table", "incremental")
+        ):
             (execute,) = [t for t in r["timing"] if t["name"] == "execute"]
             steps[(node["schema"], node["alias"])] = tuple(
                 datetime.fromisoformat(execute[k].replace("Z", "+00:00")) for k in ("started_at", "completed_at")
             )
-    assert len(steps) >= 14  # 4 tables and 10 incremental models
+    assert len(steps) >= 21  # 4 tables, 10 incremental models and 7 seeds
     analyzed = dict(
         ((schema, name), at)
         for schema, name, at in query(
