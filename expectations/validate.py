@@ -7,6 +7,7 @@ is slow and must never happen when a DAG file is parsed.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from psycopg import sql
 
 from ntp_core.reference import components, provinces_34, provinces_63
 from ntp_core.warehouse import connect
@@ -74,15 +77,40 @@ def frame_columns(spec: dict[str, Any]) -> list[str]:
 
 
 def _frame(conn, spec: dict[str, Any], file_ids: list[int]):
-    """The rows of the given files for one suite, with their `file_id`, in one frame."""
+    """The rows of the given files for one suite, with their `file_id`, in one frame.
+
+    Columns that are all `not null` (every column the suites read today) come as CSV from `COPY` and are
+    parsed by pandas' C reader, text as text and numbers exactly (`round_trip`): on a national month's
+    235 k Treasury lines 0.3 s against 0.6 s for the rows as Python tuples, with an equal frame. A suite
+    naming a nullable column gets the rows as tuples, where NULL stays distinct from an empty text."""
     import pandas as pd  # noqa: PLC0415 - pandas and GX load only to validate, not to read a suite
 
     cols = ["file_id", *frame_columns(spec)]
-    with conn.cursor() as cur:
-        cur.execute(
-            f"select {', '.join(cols)} from {spec['table']} where file_id = any(%s) order by file_id", (file_ids,)
-        )
-        df = pd.DataFrame(cur.fetchall(), columns=cols)
+    # in each file's order of loading (ctid), so that a file's first unexpected values are the same each time
+    query = sql.SQL("select {} from {} where file_id = any({}) order by file_id, ctid").format(
+        sql.SQL(", ").join(map(sql.Identifier, cols)),
+        sql.SQL(".").join(map(sql.Identifier, spec["table"].split("."))),
+        sql.Literal(file_ids),
+    )
+    types = dict(
+        conn.execute(
+            "select attname, format_type(atttypid, atttypmod) from pg_attribute where attrelid = %s::regclass "
+            "and attname = any(%s) and attnotnull and not attisdropped",
+            (spec["table"], cols),
+        ).fetchall()
+    )
+    if len(types) == len(cols):
+        data = io.BytesIO()
+        with conn.cursor() as cur, cur.copy(sql.SQL("copy ({}) to stdout (format csv)").format(query)) as copy:
+            for chunk in copy:
+                data.write(chunk)
+        data.seek(0)
+        dtypes = {c: _CSV_DTYPES.get(types[c], str) for c in cols}
+        df = pd.read_csv(data, names=cols, dtype=dtypes, na_filter=False, float_precision="round_trip")
+    else:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            df = pd.DataFrame(cur.fetchall(), columns=cols)
     if "measure" in df.columns:  # amounts and rates are judged apart (DERIVED)
         values = pd.to_numeric(df["value"].astype(float))
         is_rate = df["measure"] == "disbursement_rate_pct"
@@ -91,8 +119,16 @@ def _frame(conn, spec: dict[str, Any], file_ids: list[int]):
     for c in ("du_toan_giao", "thanh_toan_trong_ky", "luy_ke_thanh_toan", "ke_hoach_giao"):
         if c in df.columns:
             df[c] = df[c].astype("int64")
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.StringDtype):
+            # codes repeat across a month's rows: GX's checks, its null counts and its fingerprint of the
+            # frame then work on each distinct code once, and on integer codes per row
+            df[c] = df[c].astype("category")
     return df
 
+
+#: How pandas reads a `not null` column of these types from CSV (any other type: as text).
+_CSV_DTYPES = {"bigint": "int64", "integer": "int64", "smallint": "int64", "numeric": "float64"}
 
 #: Judged per file from the frame's group sizes, not by GX on the month's frame (whose row count is the month's).
 ROW_COUNT = "expect_table_row_count_to_be_between"
@@ -150,6 +186,20 @@ def _plain(value: Any, column: str | None) -> Any:
     return value
 
 
+def _all_indexes(result) -> list:
+    """Every unexpected row's index in the frame. GX gives them all with `COMPLETE` (the values of the first
+    200 only: great_expectations.constants.MAX_RESULT_RECORDS); should it ever give fewer than it counts,
+    the rows past them could not be told to a file, and the month is not judged on a partial list."""
+    res = result.result or {}
+    indexes = res["unexpected_index_list"]
+    if res.get("unexpected_count", 0) > len(indexes):
+        raise RuntimeError(
+            f"GX listed {len(indexes)} of {res['unexpected_count']} unexpected rows of "
+            f"{result.expectation_config.type}: the files' own outcomes cannot be told apart"
+        )
+    return indexes
+
+
 def _per_file(exp: dict[str, Any], result, df, file_ids: list[int]) -> dict[int, tuple[bool, str, list]]:
     """(success, observed, first unexpected values) of one expectation for each of `file_ids` (rows in `df`)."""
     sizes = df.groupby("file_id").size().reindex(file_ids, fill_value=0)
@@ -168,9 +218,17 @@ def _per_file(exp: dict[str, Any], result, df, file_ids: list[int]) -> dict[int,
         return {int(f): (bool(result.success), why, []) for f in sizes.index}
     column = kwargs.get("column")
     file_of = df["file_id"]
-    unexpected: dict[int, list] = {int(f): [] for f in sizes.index}
-    for index, value in zip(res["unexpected_index_list"], res.get("unexpected_list", []), strict=False):
-        unexpected[int(file_of.loc[index])].append(_plain(value, column))
+    # every unexpected row's index, of which GX lists the values of the first 200 only: a file's count is
+    # taken from the indexes, its first values from GX's list or, past it, from the frame
+    unexpected: dict[int, int] = {int(f): 0 for f in sizes.index}
+    partial: dict[int, list] = {int(f): [] for f in sizes.index}
+    listed = res.get("unexpected_list", [])
+    for k, index in enumerate(_all_indexes(result)):
+        f = int(file_of.loc[index])
+        unexpected[f] += 1
+        if len(partial[f]) < 10:
+            value = listed[k] if k < len(listed) else _frame_value(df, index, column)
+            partial[f].append(_plain(value, column))
     if column and exp["type"] != "expect_column_values_to_not_be_null":
         considered = df[column].notna().groupby(df["file_id"]).sum()  # GX leaves missing values out
     else:
@@ -178,10 +236,18 @@ def _per_file(exp: dict[str, Any], result, df, file_ids: list[int]) -> dict[int,
     mostly = kwargs.get("mostly")
     out = {}
     for f, n in sizes.items():
-        bad, rows = len(unexpected[int(f)]), int(considered.get(f, 0))
+        bad, rows = unexpected[int(f)], int(considered.get(f, 0))
         ok = bad == 0 if mostly is None else rows == 0 or (rows - bad) / rows >= mostly
-        out[int(f)] = (ok, f"{bad} unexpected of {int(n)}", unexpected[int(f)][:10])
+        out[int(f)] = (ok, f"{bad} unexpected of {int(n)}", partial[int(f)])
     return out
+
+
+def _frame_value(df, index, column: str | None) -> Any:
+    """A row's value of `column` in the frame, as a plain Python value (as GX lists them)."""
+    if column is None:
+        return None
+    value = df.at[index, column]
+    return value.item() if hasattr(value, "item") else value
 
 
 def validate_batches(file_ids: list[int], warehouse_url: str) -> dict[int, BatchValidation]:

@@ -130,6 +130,29 @@ def test_batches_validated_together_are_judged_file_by_file(load, clean_warehous
     assert counts == {clean.file_id: "6", damaged.file_id: "8", wb.file_id: str(wb.row_count)}
 
 
+def test_each_file_is_judged_on_all_its_unexpected_rows_past_the_200_gx_lists(load, clean_warehouse, tmp_path):
+    """GX lists the values of at most 200 unexpected rows of a validation (all their indexes, though): two
+    extracts with 150 bad lines each, validated together, are each judged on their own 150, with their own
+    first values (the second file's rows all come after the first 200 of the month)."""
+    from ntp_core.warehouse import connect
+
+    first = load(write_csv(tmp_path / "k11.csv", TREASURY_HEADER, treasury_rows(province="11", n=150)))
+    second = load(write_csv(tmp_path / "k12.csv", TREASURY_HEADER, treasury_rows(province="12", n=150)))
+    assert {first.status, second.status} == {"loaded"}
+    with connect(clean_warehouse, autocommit=True) as conn:
+        conn.execute(
+            "update raw.treasury_lines set du_toan_giao = -1 - source_line where file_id = %s", (first.file_id,)
+        )
+        conn.execute("update raw.treasury_lines set du_toan_giao = -7 where file_id = %s", (second.file_id,))
+    out = validate_batches([first.file_id, second.file_id], clean_warehouse)
+    for outcome, values in ((out[second.file_id], [-7] * 10), (out[first.file_id], [-3 - i for i in range(10)])):
+        assert not outcome.success
+        assert [(f["expectation"], f["observed"]) for f in outcome.failures] == [
+            ("expect_column_values_to_be_between(du_toan_giao)", "150 unexpected of 150")
+        ]
+        assert outcome.failures[0]["partial_unexpected_list"] == values
+
+
 def test_the_frame_holds_only_the_columns_the_expectations_read():
     """A suite's frame is fetched with the columns its expectations name and no others; a derived column
     (`amount_vnd`, `rate_pct`) brings `value` and `measure`, from which it is made."""
