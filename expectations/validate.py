@@ -94,7 +94,7 @@ def _frame(conn, spec: dict[str, Any], file_ids: list[int]):
     )
     types = dict(
         conn.execute(
-            "select attname, format_type(atttypid, atttypmod) from pg_attribute where attrelid = %s::regclass "
+            "select attname, format_type(atttypid, null) from pg_attribute where attrelid = %s::regclass "
             "and attname = any(%s) and attnotnull and not attisdropped",
             (spec["table"], cols),
         ).fetchall()
