@@ -153,6 +153,30 @@ def test_each_file_is_judged_on_all_its_unexpected_rows_past_the_200_gx_lists(lo
         assert outcome.failures[0]["partial_unexpected_list"] == values
 
 
+def test_a_numeric_nan_is_a_missing_value_not_a_crash(load, clean_warehouse, tmp_path):
+    """PostgreSQL's numeric holds NaN: a cell whose value is NaN (written past the loader) fails the value's
+    not-null expectation, for that file alone, and the validation of the month goes on."""
+    from ingest_samples import Variant
+
+    from ntp_core.warehouse import connect
+
+    wb = load(write_workbook(tmp_path / "a.xlsx"))
+    other = load(write_workbook(tmp_path / "b.xlsx", Variant(province_title="UBND TỈNH LAI CHÂU")))
+    assert {wb.status, other.status} == {"loaded"} and other.province_code == "12"
+    with connect(clean_warehouse, autocommit=True) as conn:
+        nan = conn.execute(
+            "update raw.province_report_cells set value = 'NaN' where file_id = %s and measure = 'allocated'",
+            (wb.file_id,),
+        ).rowcount
+    assert nan > 0
+    out = validate_batches([wb.file_id, other.file_id], clean_warehouse)
+    assert not out[wb.file_id].success
+    assert [(f["expectation"], f["observed"]) for f in out[wb.file_id].failures] == [
+        ("expect_column_values_to_not_be_null(value)", f"{nan} unexpected of {wb.row_count}")
+    ]
+    assert out[other.file_id].success and out[other.file_id].failures == []
+
+
 def test_the_frame_holds_only_the_columns_the_expectations_read():
     """A suite's frame is fetched with the columns its expectations name and no others; a derived column
     (`amount_vnd`, `rate_pct`) brings `value` and `measure`, from which it is made."""
