@@ -132,25 +132,36 @@ def test_batches_validated_together_are_judged_file_by_file(load, clean_warehous
 
 def test_each_file_is_judged_on_all_its_unexpected_rows_past_the_200_gx_lists(load, clean_warehouse, tmp_path):
     """GX lists the values of at most 200 unexpected rows of a validation (all their indexes, though): two
-    extracts with 150 bad lines each, validated together, are each judged on their own 150, with their own
-    first values (the second file's rows all come after the first 200 of the month)."""
+    extracts with 210 and 150 bad lines, validated together, are each judged on their own bad lines, with
+    their own first values (all of the second file's come after the first 200 of the month: from the frame)."""
     from ntp_core.warehouse import connect
 
-    first = load(write_csv(tmp_path / "k11.csv", TREASURY_HEADER, treasury_rows(province="11", n=150)))
+    first = load(write_csv(tmp_path / "k11.csv", TREASURY_HEADER, treasury_rows(province="11", n=210)))
     second = load(write_csv(tmp_path / "k12.csv", TREASURY_HEADER, treasury_rows(province="12", n=150)))
     assert {first.status, second.status} == {"loaded"}
     with connect(clean_warehouse, autocommit=True) as conn:
         conn.execute(
             "update raw.treasury_lines set du_toan_giao = -1 - source_line where file_id = %s", (first.file_id,)
         )
-        conn.execute("update raw.treasury_lines set du_toan_giao = -7 where file_id = %s", (second.file_id,))
+        conn.execute(
+            "update raw.treasury_lines set du_toan_giao = -7 - source_line where file_id = %s", (second.file_id,)
+        )
     out = validate_batches([first.file_id, second.file_id], clean_warehouse)
-    for outcome, values in ((out[second.file_id], [-7] * 10), (out[first.file_id], [-3 - i for i in range(10)])):
+    expected = {first.file_id: (210, [-3 - i for i in range(10)]), second.file_id: (150, [-9 - i for i in range(10)])}
+    for file_id, (bad, values) in sorted(expected.items(), key=lambda e: -e[0]):
+        outcome = out[file_id]
         assert not outcome.success
         assert [(f["expectation"], f["observed"]) for f in outcome.failures] == [
-            ("expect_column_values_to_be_between(du_toan_giao)", "150 unexpected of 150")
+            ("expect_column_values_to_be_between(du_toan_giao)", f"{bad} unexpected of {bad}")
         ]
         assert outcome.failures[0]["partial_unexpected_list"] == values
+    with connect(clean_warehouse) as conn:  # stored as JSON numbers, whichever list they came from
+        (stored,) = conn.execute(
+            "select details -> 'partial_unexpected_list' from audit.validation_results "
+            "where file_id = %s and expectation = 'expect_column_values_to_be_between(du_toan_giao)'",
+            (second.file_id,),
+        ).fetchone()
+    assert stored == [-9 - i for i in range(10)]
 
 
 def test_a_numeric_nan_is_a_missing_value_not_a_crash(load, clean_warehouse, tmp_path):
