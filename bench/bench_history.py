@@ -249,11 +249,21 @@ def main() -> None:
         tgt = work / "dbt-target"
         loads: list[dict[str, Any]] = []
 
+        def autovacuum() -> list[str]:
+            """What autovacuum is doing right now (its workers' commands), as the server's background work."""
+            with psycopg.connect(url, autocommit=True) as conn:
+                rows = conn.execute(
+                    "select query from pg_stat_activity where backend_type = 'autovacuum worker' order by 1"
+                ).fetchall()
+            return [r[0].removeprefix("autovacuum: ") for r in rows]
+
         def load(m: date) -> None:
             files = month_files(inbox, m)
+            before = autovacuum()
             t0 = time.perf_counter()
             results = ingest_files(files, warehouse_url=url, run_period=m, workers=2)
             wall = time.perf_counter() - t0
+            after = autovacuum()
             bad = [r for r in results if r.status not in ("loaded", "superseded", "duplicate")]
             lines = sum(r.row_count for r in results if r.kind == "treasury_extract")
             loads.append(
@@ -264,6 +274,8 @@ def main() -> None:
                     "treasury_lines": lines,
                     "ingest_s": round(wall, 1),
                     "lines_per_s": round(lines / wall),
+                    "autovacuum_at_start": before,
+                    "autovacuum_at_end": after,
                 }
             )
             print(json.dumps(loads[-1]), flush=True)
