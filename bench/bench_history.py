@@ -16,7 +16,8 @@ In one run, on this machine, in this order:
    creates every table), then the same `dbt build --vars '{period: month 1}'` again: the incremental
    build of a month with one month of history, per model (run_results.json);
 4. **history**: months 2 … N-1 through the same loader, month after month (lines/s per month: a load must
-   not slow down as the raw tables grow), then one `dbt run` of that history (every month into the marts),
+   not slow down as the raw tables grow; with each load, the autovacuum workers running at its start and
+   end), then one `dbt run` of that history (every month into the marts),
    then month N as a monthly run meets it: its files through the loader, `dbt build --vars '{period: month
    N}'` (its first build, reported apart), then the same build again: the incremental build timed, as for
    month 1, with N months of history;
