@@ -483,8 +483,8 @@ def ingest_files(
     settings: Settings | None = None,
     workers: int = 2,
 ) -> list[IngestResult]:
-    """Ingest many files, `workers` processes at a time, each reading its next file ahead while it loads
-    one; results in the order of `paths`."""
+    """Ingest many files, `workers` processes at a time (one: in this process, reading the next file ahead
+    in a thread while it loads one); results in the order of `paths`."""
     settings = settings or load_settings()
     files = [Path(p) for p in paths]
     if workers <= 1 or len(files) <= 1:

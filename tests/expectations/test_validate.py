@@ -202,3 +202,24 @@ def test_the_frame_holds_only_the_columns_the_expectations_read():
     assert {"source_line", "ma_kbnn", "ma_dvqhns", "du_toan_giao", "luy_ke_thanh_toan"} <= set(treasury)
     spec = {"expectations": [{"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["a", "b"]}}]}
     assert frame_columns(spec) == ["a", "b"]
+
+
+def test_a_nullable_column_keeps_null_apart_from_empty_text(load, clean_warehouse, tmp_path):
+    """A suite naming a column that may be NULL gets its frame from the rows themselves, where NULL stays a
+    missing value and an empty text stays text (CSV would make both the same); `ten_dvqhns` may be NULL."""
+    from expectations.validate import _frame
+    from ntp_core.warehouse import connect
+
+    kb = load(write_csv(tmp_path / "k.csv", TREASURY_HEADER, treasury_rows(n=4)))
+    spec = {
+        "table": "raw.treasury_lines",
+        "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "ten_dvqhns"}}],
+    }
+    with connect(clean_warehouse, autocommit=True) as conn:
+        conn.execute("update raw.treasury_lines set ten_dvqhns = null where source_line = 2")
+        conn.execute("update raw.treasury_lines set ten_dvqhns = '' where source_line = 3")
+        df = _frame(conn, spec, [kb.file_id])
+    assert list(df.columns) == ["file_id", "ten_dvqhns"] and len(df) == 4
+    names = df["ten_dvqhns"]
+    assert int(names.isna().sum()) == 1
+    assert sorted(names.dropna().tolist()) == ["", *(f"Ban quản lý dự án huyện Mường Nhé {i}" for i in (2, 3))]
