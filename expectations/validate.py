@@ -119,9 +119,6 @@ def _frame(conn, spec: dict[str, Any], file_ids: list[int]):
         is_rate = df["measure"] == "disbursement_rate_pct"
         df["amount_vnd"] = values.where(~is_rate)
         df["rate_pct"] = values.where(is_rate)
-    for c in ("du_toan_giao", "thanh_toan_trong_ky", "luy_ke_thanh_toan", "ke_hoach_giao"):
-        if c in df.columns:
-            df[c] = df[c].astype("int64")
     for c in df.columns:
         if isinstance(df[c].dtype, pd.StringDtype):
             # codes repeat across a month's rows: GX's checks, its null counts and its fingerprint of the

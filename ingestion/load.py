@@ -409,20 +409,12 @@ def _ingest_in_turn(
     run_period: date,
     settings: Settings,
     connection: Callable[[], psycopg.Connection],
-    read_ahead: bool = True,
 ) -> list[IngestResult]:
     """Files one after another on one connection, each in its own transaction; the next file is read ahead
     (archived, identified, parsed) in a thread while this one loads, so its parsing overlaps this load's
     waits on the database and the disk. `connection` gives the connection, asked for once the first file's
     reading has started (opening one overlaps it). Loads, their order and each file's outcome are those of
-    `ingest_file` on each path in turn. Without `read_ahead` each file is read when its turn comes: where
-    other processes load beside this one, the cores are busy already and the thread only adds switching."""
-    if not read_ahead:
-        conn = connection()
-        return [
-            ingest_file(path, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=conn)
-            for path in paths
-        ]
+    `ingest_file` on each path in turn."""
     results: list[IngestResult] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read-ahead") as ahead:
         following: Future[Prepared] | None = ahead.submit(prepare, paths[0], settings) if paths else None
@@ -456,18 +448,17 @@ def _worker_connection(warehouse_url: str) -> psycopg.Connection:
 
 
 def _ingest_share(args: tuple) -> list[IngestResult]:
-    """A run of files in a pool worker, on the worker's own connection, one file after another."""
+    """A run of files in a pool worker, on the worker's own connection, each file read when its turn comes:
+    the pool's processes and their backends keep the cores busy, so a read-ahead thread would only add
+    switching (P2, docs/performance.md)."""
     global _worker_conn
     paths, warehouse_url, run_period, settings = args
     try:
-        return _ingest_in_turn(
-            paths,
-            warehouse_url=warehouse_url,
-            run_period=run_period,
-            settings=settings,
-            connection=lambda: _worker_connection(warehouse_url),
-            read_ahead=False,  # the pool's processes keep the cores busy (P2, docs/performance.md)
-        )
+        conn = _worker_connection(warehouse_url)
+        return [
+            ingest_file(path, warehouse_url=warehouse_url, run_period=run_period, settings=settings, conn=conn)
+            for path in paths
+        ]
     except BaseException:
         if _worker_conn is not None:
             _worker_conn.close()
