@@ -42,6 +42,23 @@ def _exact(value: Decimal) -> Decimal:
     return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
 
 
+def _power_of_ten(factor: int) -> int | None:
+    """n where factor is 10**n (the units: đồng, triệu đồng, tỷ đồng), else None."""
+    text = str(factor)
+    return len(text) - 1 if text == "1" + "0" * (len(text) - 1) else None
+
+
+def _whole_scaled(shortest: str, zeros: int) -> int | None:
+    """A float's shortest text (`repr`) times 10**zeros as an exact int, when that is whole and the text is
+    plain digits: `1234.567` in triệu đồng (zeros 6) is 1234567000 — what Decimal arithmetic on the same
+    text gives, without it. None otherwise (an exponent, or more decimals than the unit has zeros)."""
+    whole, dot, fraction = shortest.partition(".")
+    fraction = fraction.rstrip("0")
+    if not dot or len(fraction) > zeros or "e" in fraction:
+        return None
+    return int(whole + fraction) * 10 ** (zeros - len(fraction))
+
+
 @lru_cache(maxsize=4096)
 def col_letter(idx: int) -> str:
     s = ""
@@ -68,9 +85,20 @@ class WorkbookReport:
     unit_factor: int
     report_date: date | None
     replaces_note: str | None
-    # (sheet, row, column, capital_type, stt, component_key, label, block, measure, source, value,
-    #  as_reported)
-    cells: list[tuple] = field(default_factory=list)
+    #: One record per figure: (line, column, value, as_reported). `line` is (sheet, row, capital_type, stt,
+    #: component_key, label), one tuple shared by the figures of a worksheet line; `column` is (column
+    #: letter, block, measure, source), one tuple shared by the figures of a worksheet column. `value` in
+    #: VND (percent for the rate): an int when whole, else a Decimal; `as_reported` the cell as read.
+    figures: list[tuple[tuple, tuple, int | Decimal, str]] = field(default_factory=list)
+
+    @property
+    def cells(self) -> list[tuple]:
+        """The figures as flat records: (sheet, row, column, capital_type, stt, component_key, label, block,
+        measure, source, value as a Decimal, as_reported)."""
+        return [
+            (ln[0], ln[1], col[0], ln[2], ln[3], ln[4], ln[5], col[1], col[2], col[3], Decimal(value), as_reported)
+            for ln, col, value, as_reported in self.figures
+        ]
 
 
 def _text(v: object) -> str:
@@ -149,8 +177,34 @@ def _label_kind(f: str, lab: Labels) -> bool:
     return bool(lab.column_role(f) or lab.block(f) or lab.measure(f) or lab.fund_source(f))
 
 
-def _columns(sheet: _Sheet, r0: int, lab: Labels, period: date) -> tuple[dict[str, int], list[DataColumn], int]:
-    """Leading/trailing column roles, data columns, and the last header row."""
+#: Header readings already made in this process, by what they read: the header rows' cells and the merges
+#: over them (the month's 63 workbooks share a handful of layouts). Bounded; a bad header is never kept.
+_HEADERS: dict[tuple, tuple[dict[str, int], list[DataColumn], int]] = {}
+
+
+def _columns(sheet: _Sheet, r0: int, lab: Labels) -> tuple[dict[str, int], list[DataColumn], int]:
+    """Leading/trailing column roles, data columns, and the last header row — read once per layout: what
+    they depend on is the up to three rows from `r0` and, for the merges over those rows, their place
+    relative to `r0` and the value of their top-left cell."""
+    grid = sheet.grid
+    last = min(len(grid), r0 + 3)
+    merges = tuple(
+        (a - r0, c0, b - r0, c1, grid[a][c0] if c0 < len(grid[a]) else "")
+        for (a, c0), (b, c1) in sheet.merges
+        if a < len(grid) and a < last and b >= r0
+    )
+    key = (id(lab), tuple(map(tuple, grid[r0:last])), merges)
+    known = _HEADERS.get(key)
+    if known is None:
+        roles, data, header_end = _read_columns(sheet, r0, lab)
+        known = (roles, data, header_end - r0)
+        if len(_HEADERS) < 256:
+            _HEADERS[key] = known
+    roles, data, below = known
+    return dict(roles), list(data), r0 + below
+
+
+def _read_columns(sheet: _Sheet, r0: int, lab: Labels) -> tuple[dict[str, int], list[DataColumn], int]:
     grid = sheet.grid
     last = min(len(grid), r0 + 3)
     fill = _filled(grid, sheet.merges, range(r0, last), None)
@@ -469,7 +523,7 @@ def _sheet_into(sheet: _Sheet, report: WorkbookReport | None, lab: Labels, today
                 period=period,
                 province_code=province.province_code,
             )
-    roles, data_cols, header_end = _columns(sheet, r0, lab, period)
+    roles, data_cols, header_end = _columns(sheet, r0, lab)
     footer_at, report_date = _footer(sheet, header_end + 1, lab)
     if report is None:
         report = WorkbookReport(
@@ -513,11 +567,15 @@ def _body(
     label_cols = {roles[k] for k in ("stt", "content", "code") if k in roles}
     fill = _filled(sheet.grid, sheet.merges, range(start, stop), label_cols)
     rate_col = roles.get("rate")
-    value_cols: list[tuple[int, DataColumn | None]] = [(d.index, d) for d in data_cols]
+    # (worksheet column, its record's column tuple, whether it holds amounts) for every value column
+    value_cols: list[tuple[int, tuple[str, str, str, str], bool]] = [
+        (d.index, (col_letter(d.index), d.plan_block, d.measure, d.fund_source), True) for d in data_cols
+    ]
     if rate_col is not None:
-        value_cols.append((rate_col, None))
-    letters = [col_letter(c) for c, _ in value_cols]
+        value_cols.append((rate_col, (col_letter(rate_col), "current", "disbursement_rate_pct", "TOTAL"), False))
     fwv = sheet.facts.formulas_without_value
+    zeros = _power_of_ten(factor)
+    figures = report.figures
     program: str | None = None
     seen: dict[str, int] = {}
     for r in range(start, stop):
@@ -526,11 +584,11 @@ def _body(
         code_raw = sheet.cell(r, roles["code"], fill) if "code" in roles else ""
         row = sheet.grid[r]
         width = len(row)
-        raw_values = [(c, d, row[c] if c < width else "") for c, d in value_cols]
+        raw_values = [(column, amount, row[c] if c < width else "") for c, column, amount in value_cols]
         has_values = (
             any(not _blank(v) for _, _, v in raw_values)
             or bool(fwv)
-            and any((r + 1, col_letter(c)) in fwv for c, _ in value_cols)
+            and any((r + 1, column[0]) in fwv for _, column, _ in value_cols)
         )
         label = _text(label_raw).strip()
         stt = normalise_stt(stt_raw)
@@ -582,104 +640,51 @@ def _body(
                 column=col_letter(roles["content"]),
             )
         seen[key] = r + 1
-        for (_, d, raw), letter in zip(raw_values, letters, strict=True):
-            if fwv and (r + 1, letter) in fwv:
+        line = (sheet.name, r + 1, sheet.capital_type, stt or None, key, label)
+        for column, amount, raw in raw_values:
+            if fwv and (r + 1, column[0]) in fwv:
                 raise RejectedFile(
                     "formula_without_value",
                     "a formula without a cached value (the workbook "
                     "was saved without recalculation): open it in Excel and save it again",
                     sheet=sheet.name,
                     row=r + 1,
-                    column=letter,
+                    column=column[0],
                 )
             if raw == "" or raw is None:  # what parse_number says of an empty cell: no figure
                 continue
-            if type(raw) is float and raw.is_integer():  # most figures: exact without a detour via text
-                whole = int(raw)
-                if d is None:
-                    report.cells.append(
-                        (
-                            sheet.name,
-                            r + 1,
-                            letter,
-                            sheet.capital_type,
-                            stt or None,
-                            key,
-                            label,
-                            "current",
-                            "disbursement_rate_pct",
-                            "TOTAL",
-                            Decimal(whole),
-                            str(raw),
-                        )
-                    )
-                    continue
-                vnd = whole * factor
-                if -MAX_FIGURE_VND < vnd < MAX_FIGURE_VND:
-                    report.cells.append(
-                        (
-                            sheet.name,
-                            r + 1,
-                            letter,
-                            sheet.capital_type,
-                            stt or None,
-                            key,
-                            label,
-                            d.plan_block,
-                            d.measure,
-                            d.fund_source,
-                            Decimal(vnd),
-                            repr(raw),
-                        )
-                    )
-                    continue
+            if type(raw) is float:  # most figures: exact without a detour via Decimal
+                shortest = repr(raw)
+                if not amount:
+                    if raw.is_integer():
+                        figures.append((line, column, int(raw), shortest))
+                        continue
+                else:
+                    vnd = int(raw) * factor if raw.is_integer() else None
+                    if vnd is None and zeros is not None:
+                        vnd = _whole_scaled(shortest, zeros)
+                    if vnd is not None and -MAX_FIGURE_VND < vnd < MAX_FIGURE_VND:
+                        figures.append((line, column, vnd, shortest))
+                        continue
             try:
                 number = parse_number(raw)
             except NumberError as err:
-                raise RejectedFile("unparseable_number", f"{err}", sheet=sheet.name, row=r + 1, column=letter) from err
+                raise RejectedFile(
+                    "unparseable_number", f"{err}", sheet=sheet.name, row=r + 1, column=column[0]
+                ) from err
             if number is None:
                 continue
+            if not amount:
+                figures.append((line, column, number, _text(raw)))
+                continue
             scaled = number * factor
-            if d is not None and abs(scaled) >= MAX_FIGURE_VND:
+            if abs(scaled) >= MAX_FIGURE_VND:
                 raise RejectedFile(
                     "absurd_amount",
                     f"{_text(raw) or raw!r} in this unit is {scaled:,.0f} VND, beyond any "
                     "programme figure (a unit slip of a thousand is loaded and flagged by NTP-T02)",
                     sheet=sheet.name,
                     row=r + 1,
-                    column=letter,
+                    column=column[0],
                 )
-            if d is None:
-                report.cells.append(
-                    (
-                        sheet.name,
-                        r + 1,
-                        letter,
-                        sheet.capital_type,
-                        stt or None,
-                        key,
-                        label,
-                        "current",
-                        "disbursement_rate_pct",
-                        "TOTAL",
-                        number,
-                        _text(raw),
-                    )
-                )
-            else:
-                report.cells.append(
-                    (
-                        sheet.name,
-                        r + 1,
-                        letter,
-                        sheet.capital_type,
-                        stt or None,
-                        key,
-                        label,
-                        d.plan_block,
-                        d.measure,
-                        d.fund_source,
-                        _exact(scaled),
-                        _text(raw) if isinstance(raw, str) else repr(raw),
-                    )
-                )
+            figures.append((line, column, _exact(scaled), _text(raw) if isinstance(raw, str) else repr(raw)))
