@@ -227,8 +227,9 @@ def test_every_cell_names_a_manifest_row(ingest, clean_warehouse, tmp_path):
 
 
 def test_a_warehouse_with_the_cells_foreign_key_is_upgraded(old_database):
-    """A warehouse of the version that checked the cells' lineage with a per-row foreign key: the schema
-    step drops it and puts the statement-level checks on the parent and every existing partition."""
+    """A warehouse of the version that checked the cells' lineage with a per-row foreign key and indexed
+    their file_id with a B-tree: the schema step drops both, puts the statement-level checks on the parent
+    and every existing partition, and indexes file_id with BRIN there."""
     from ntp_core import warehouse
 
     warehouse.bootstrap(old_database)
@@ -239,6 +240,8 @@ def test_a_warehouse_with_the_cells_foreign_key_is_upgraded(old_database):
         ).fetchall():
             conn.execute(f"drop trigger {name} on {rel}")
         conn.execute("alter table raw.province_report_cells add foreign key (file_id) references audit.files (file_id)")
+        conn.execute("drop index raw.province_report_cells_file_brin")
+        conn.execute("create index province_report_cells_file_idx on raw.province_report_cells (file_id)")
         file_id = conn.execute(
             "insert into audit.files (sha256, original_name, archive_path, size_bytes, kind, received_at, status) "
             "values ('ab', 'a.xlsx', 'a', 1, 'province_workbook', now(), 'loaded') returning file_id"
@@ -253,4 +256,10 @@ def test_a_warehouse_with_the_cells_foreign_key_is_upgraded(old_database):
             "where inhparent = 'raw.province_report_cells'::regclass)"
         ).fetchone() == (0,)
         assert conn.execute("select file_id from raw.province_report_cells").fetchall() == [(file_id,)]
+        indexes = conn.execute(
+            "select c.relname, a.amname from pg_index i join pg_class c on c.oid = i.indexrelid "
+            "join pg_am a on a.oid = c.relam where i.indrelid in ('raw.province_report_cells'::regclass, "
+            "'raw.province_report_cells_p202403'::regclass) order by 1"
+        ).fetchall()
+        assert [am for _, am in indexes] == ["brin", "brin"], indexes
     _assert_cell_lineage_kept(old_database, "raw.province_report_cells_p202403")
