@@ -162,7 +162,7 @@ results = ingest_files(files, warehouse_url=url, run_period=period, workers=2)
 t1 = time.perf_counter()
 target = s.data_dir / "dbt-target"
 proc = subprocess.run([str(orchestrate.VENV_BIN / "dbt"), "build", "--project-dir", str(orchestrate.DBT_DIR),
-    "--target-path", str(target), "--log-path", str(s.data_dir / "dbt-logs"),
+    "--target-path", str(target), "--log-path", str(s.data_dir / "dbt-logs"), "--log-level-file", "none",
     "--vars", json.dumps({{"period": period.strftime("%Y-%m")}})], env=env, capture_output=True, text=True)
 t2 = time.perf_counter()
 if proc.returncode != 0:

@@ -216,6 +216,9 @@ def ntp_monthly():
         # a new month each run would throw away the partial parse Cosmos keeps in cache_dir (≈ 9 s a run).
         env={"NTP_DBT_PERIOD": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
         cache_dir=DBT_CACHE_DIR,
+        # dbt's debug log file would be written into Cosmos' temporary copy of the project and deleted with it:
+        # not written at all (≈ 0.5 s of a month's build). The task log keeps dbt's own output.
+        dbt_cmd_global_flags=["--log-level-file", "none"],
         # One dbt invocation per month, not one per model: dbt's start-up (project load, adapter, hooks)
         # was most of the month's cost. Per-model results: see doc_md above.
         callback="ntp.dbt_results.record",
