@@ -172,9 +172,9 @@ create table if not exists raw.province_report_cells (
     value_as_reported text                   -- the cell text/number as read, before unit conversion
 ) partition by range (period);
 create table if not exists raw.province_report_cells_default partition of raw.province_report_cells default;
--- BRIN, as for the Treasury lines: cells are appended file by file, so a block range holds one or two
--- files; a B-tree on file_id cost a sixth of a workbook's COPY to maintain. A warehouse from before has
--- the B-tree: dropped here (with its index on every partition).
+-- BRIN, as for the Treasury lines: a workbook's cells are appended by one COPY, so a block range holds a
+-- handful of files; a B-tree on file_id cost a sixth of a workbook's COPY to maintain. A warehouse from
+-- before has the B-tree: dropped here (with its index on every partition).
 drop index if exists raw.province_report_cells_file_idx;
 create index if not exists province_report_cells_file_brin on raw.province_report_cells using brin (file_id);
 
