@@ -132,7 +132,7 @@ BAD = {
     "bad_period": (lambda rs: _set(rs, 1, 0, "2024-03"), TREASURY_HEADER, "unknown_period", 3, "ky_bao_cao"),
     "mixed_periods": (lambda rs: _set(rs, 5, 0, "202404"), TREASURY_HEADER, "mixed_periods", 7, "ky_bao_cao"),
     "future_period": (
-        lambda rs: [[("203101" if i == 0 else x) for i, x in enumerate(r)] for r in rs],
+        lambda rs: [[("209901" if i == 0 else x) for i, x in enumerate(r)] for r in rs],
         TREASURY_HEADER,
         "future_period",
         None,
