@@ -24,6 +24,10 @@ import atexit
 import os
 import sys
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cadwyn import Version, VersionBundle
 
 
 def exit_code(exc: SystemExit) -> int:
@@ -36,7 +40,7 @@ def exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def task_sdk_versions(bundle, sdk_version: str):
+def task_sdk_versions(bundle: VersionBundle, sdk_version: str) -> tuple[list[Version], str] | None:
     """The versions of the execution API `bundle` (Cadwyn's `VersionBundle`, newest first) that the in-process
     app needs for a client speaking `sdk_version`: from the newest, which must be `sdk_version`, down to the
     oldest one that brings back an endpoint the newest versions moved or removed (Cadwyn refuses to build the
