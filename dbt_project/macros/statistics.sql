@@ -32,20 +32,20 @@
     nothing. A seed is truncated and loaded again by every build, which leaves it without row estimates
     until autovacuum comes (up to a minute later): joined then, `ref_components` was estimated at 280 rows
     where it has 51, and `int_treasury_figures__by_plan_year` sorted 237 k lines to group them where a hash
-    groups them in half the time (0.43 s against 0.29 s a month, docs/performance.md).
+    groups them in two thirds of the time (0.43 s against 0.29 s a national month, EXPLAIN ANALYZE).
 
     On a sample of 300 × var('build_statistics_target') rows (PostgreSQL's default target, 100, samples
     30,000 rows): what the next models need is the month's new key values counted, not fine histograms.
     ANALYZE reads every row of a table smaller than its sample, so at the default its cost grew with the
     history until the sample filled; on the large incremental models after 12 national months it took
-    0.34-0.88 s at 100 and 0.03-0.06 s at 10 (same tables, back to back: docs/performance.md).
+    0.34-0.88 s at 100 and 0.03-0.06 s at 10 (same tables, back to back).
 
     In a monthly run (var `period`) of an incremental model that existed before the run, only the columns of
     its indexes: the keys its readers filter and join on (the period first), whose new month must be counted.
     The other columns keep the statistics of the previous ANALYZE: one month more does not move them. Once
     the sample is full, the cost of ANALYZE is computing each column's statistics, not reading the sample:
     on the 62 columns of mart_disbursement_progress at 60 national months 0.16 s for all of them, 0.02 s for
-    its index columns (docs/performance.md). A table's first build, a full rebuild (no `period`) and
+    its index columns. A table's first build, a full rebuild (no `period`) and
     --full-refresh analyze every column. Autovacuum later analyzes them all again at the server's target. -#}
 {% macro analyze_this() -%}
     {%- if config.get('materialized') in ('table', 'incremental', 'seed') -%}
