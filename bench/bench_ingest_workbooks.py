@@ -7,6 +7,8 @@ docs/report-layout.md, one per province). The baseline reads every sheet of ever
 pandas.read_excel(engine="openpyxl", sheet_name=None, header=None) and does nothing else; ours parses,
 validates, archives and loads, with --workers processes (2) and, on the same files in the same run, with
 one. Every run is a first delivery: the raw tables, the manifest and the archive are emptied before it.
+It also counts the CPU a workbook costs (this process with its pool's workers, and the server's processes,
+from /proc) and `read_excel`'s, and prints the ratio two cores could give at best: both busy all the time.
 Runs an embedded PostgreSQL in a temporary data directory (removed at the end), prints the machine's speed
 reference (raw COPY of 1 M Treasury lines into an unindexed all-text table, rows/s) and the figures as JSON
 on the last line.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -36,6 +39,36 @@ from ingestion.load import ingest_files  # noqa: E402
 from ntp_core import warehouse  # noqa: E402
 from ntp_core.reference import provinces_63  # noqa: E402
 from ntp_core.settings import load  # noqa: E402
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and of its children that have exited (the pool's workers, once shut down)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def server_cpu_s(cluster: Path) -> float:
+    """CPU seconds of the embedded server so far (Linux /proc): its postmaster's own and its exited children's
+    (the backends of closed connections), plus every live child's (the backends and the server's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((cluster / "postmaster.pid").read_text().split()[0])
+
+    def fields(pid: int | str) -> list[str]:
+        # after the command name: state, ppid, …, utime (11), stime (12), cutime (13), cstime (14)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    pm = fields(postmaster)
+    ticks = sum(int(x) for x in pm[11:15])
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            f = fields(entry.name)
+        except OSError:  # gone since the listing
+            continue
+        if f[1] == str(postmaster):
+            ticks += int(f[11]) + int(f[12])
+    return ticks / tick
 
 
 def main() -> None:
@@ -59,6 +92,11 @@ def main() -> None:
     generate(tmp / "gen", [date(2024, 3, 1)], provinces=codes, scale="small", seed=1, messy=0)
     files = sorted((tmp / "gen").rglob("*.xlsx"))
     ours, ours_1, pandas_t = [], [], []
+    # CPU per workbook of each timed run: (this process and its pool's workers, the server)
+    cpu_2: list[tuple[float, float]] = []
+    cpu_1: list[tuple[float, float]] = []
+    pandas_cpu: list[float] = []
+    cluster = server.cluster
 
     def first_delivery() -> None:
         with warehouse.connect(url, autocommit=True) as conn:
@@ -71,25 +109,44 @@ def main() -> None:
         copy_rps = raw_copy_rows_per_s(tmp / "data", tmp)
         for _ in range(args.runs):
             first_delivery()
+            c, b = own_cpu_s(), server_cpu_s(cluster)
             t = time.perf_counter()
             res = ingest_files(
                 files, warehouse_url=url, run_period=date(2024, 3, 1), settings=settings, workers=args.workers
             )
             ours.append(time.perf_counter() - t)
+            time.sleep(0.2)  # the workers' connections closed: their backends gone into the postmaster's times
+            cpu_2.append((own_cpu_s() - c, server_cpu_s(cluster) - b))
             assert all(r.status == "loaded" for r in res), [r for r in res if r.status != "loaded"][:1]
             if args.workers > 1:  # the same load in one process: what the pool adds, on the same files
                 first_delivery()
+                c, b = own_cpu_s(), server_cpu_s(cluster)
                 t = time.perf_counter()
                 ingest_files(files, warehouse_url=url, run_period=date(2024, 3, 1), settings=settings, workers=1)
                 ours_1.append(time.perf_counter() - t)
+                time.sleep(0.2)
+                cpu_1.append((own_cpu_s() - c, server_cpu_s(cluster) - b))
+            c = own_cpu_s()
             t = time.perf_counter()
             for f in files:
                 pd.read_excel(f, sheet_name=None, header=None, engine="openpyxl")
             pandas_t.append(time.perf_counter() - t)
+            pandas_cpu.append(own_cpu_s() - c)
         ours_s, pandas_s = statistics.median(ours), statistics.median(pandas_t)
         speedup = round(pandas_s / ours_s, 2)
         one_s = statistics.median(ours_1) if ours_1 else ours_s
         speedup_1 = round(pandas_s / one_s, 2)
+        n = len(files)
+        client_ms = statistics.median(x[0] for x in cpu_2) * 1000 / n
+        server_ms = statistics.median(x[1] for x in cpu_2) * 1000 / n
+        pandas_ms = statistics.median(pandas_cpu) * 1000 / n
+        # the best two cores could do: every workbook's CPU (client and server) spread over both, no idle time
+        ceiling = round(2 * pandas_ms / (client_ms + server_ms), 2)
+        print(
+            f"CPU a workbook, {args.workers} workers: client {client_ms:.1f} ms + server {server_ms:.1f} ms; "
+            f"read_excel {pandas_ms:.1f} ms; on two cores at best {ceiling} x read_excel",
+            flush=True,
+        )
         emit(
             "ingest_workbooks",
             args,
@@ -119,6 +176,14 @@ def main() -> None:
             ingest_1worker_s=round(one_s, 3),
             ingest_1worker_runs_s=[round(x, 3) for x in ours_1],
             speedup_1worker_vs_pandas=speedup_1,
+            cpu_ms_per_workbook={
+                "client": round(client_ms, 2),
+                "server": round(server_ms, 2),
+                "client_1worker": round(statistics.median(x[0] for x in cpu_1) * 1000 / n, 2) if cpu_1 else None,
+                "server_1worker": round(statistics.median(x[1] for x in cpu_1) * 1000 / n, 2) if cpu_1 else None,
+                "read_excel": round(pandas_ms, 2),
+            },
+            speedup_ceiling_two_cores=ceiling,
             raw_copy_rows_per_s=round(copy_rps),
             load_1m_at_start=round(load_at_start, 2),
         )

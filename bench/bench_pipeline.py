@@ -27,6 +27,10 @@ per model (≤ 1.5) on each model built alone: right after month 1's and month N
 of that month, `--alone-runs` times, the median per model (benchlib.models_alone; models under
 `--min-model-s` alone at month 1 are listed but not judged). The DAG's own two-thread node times are listed
 beside, with month N / month 2 (month 1 creates the incremental models, later months insert into them).
+The models that read only seeds (no source upstream) cannot grow with the history: their ratio alone, the
+median printed as the machine's drift, says how much slower or faster the machine itself ran at month N's
+measurement than at month 1's; each model's ratio is also listed divided by it (the target is judged on
+the plain ratio).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
 months.
 """
@@ -180,6 +184,32 @@ print(json.dumps({{"files": len(files), "loaded": sum(r.status == "loaded" for r
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def seed_only_models(manifest: Path) -> set[str]:
+    """The built models (not ephemeral) that read no source, only seeds (directly or through such models):
+    their build cannot grow with the history, so their month N / month 1 ratio alone is how much faster or
+    slower the machine itself ran between the two measurements (the machine's drift: these machines are
+    shared)."""
+    nodes = json.loads(manifest.read_text())["nodes"]
+    reads: dict[str, bool] = {}
+
+    def reads_source(uid: str) -> bool:
+        if uid.startswith("source."):
+            return True
+        if uid not in nodes:
+            return False
+        if uid not in reads:
+            reads[uid] = False  # no cycles in a dbt graph; this only stops a walk that meets itself
+            reads[uid] = any(reads_source(d) for d in nodes[uid].get("depends_on", {}).get("nodes", []))
+        return reads[uid]
+
+    built = {
+        uid: n
+        for uid, n in nodes.items()
+        if n["resource_type"] == "model" and n["config"]["materialized"] != "ephemeral"
+    }
+    return {n["name"] for uid, n in built.items() if not reads_source(uid)}
+
+
 def growth(first: dict[str, float], last: dict[str, float], min_s: float) -> list[dict]:
     rows = []
     for name, s1 in first.items():
@@ -293,6 +323,14 @@ def main() -> None:
     models = growth(first.get("models_alone_s", {}), last.get("models_alone_s", {}), args.min_model_s)
     judged = [r for r in models if r["judged"] and r["ratio"] is not None]
     worst = max(judged, key=lambda r: r["ratio"]) if judged else None
+    # The control: models that read only seeds, built alone at the same two moments. The target is judged
+    # on the plain ratio; the drift is printed beside it, so that a machine slower at month N than at month 1
+    # is seen as such, and each model's ratio divided by it is listed too.
+    control = seed_only_models(ROOT / "dbt_project" / "target" / "manifest.json")
+    control_ratios = {r["model"]: r["ratio"] for r in models if r["model"] in control and r["ratio"]}
+    drift = round(median(list(control_ratios.values())), 2) if control_ratios else None
+    for r in models:
+        r["ratio_over_drift"] = round(r["ratio"] / drift, 2) if drift and r["ratio"] else None
     if n_months > 1:
         targets.append(
             target("P3", f"month {n_months} / month 1, ntp run wall", month_growth, "<= 1.2", month_growth <= 1.2)
@@ -368,16 +406,23 @@ def main() -> None:
     in_dag_by_model = {r["model"]: r for r in in_dag}
     print(f"\nPer model, largest at month {n_months} first (seconds; alone: one thread, median of {args.alone_runs}):")
     head = (
-        f"| model | alone, month 1 | alone, month {n_months} | ratio | in the DAG, month 1 | month {n_months} | ratio |"
+        f"| model | alone, month 1 | alone, month {n_months} | ratio | ratio / drift "
+        f"| in the DAG, month 1 | month {n_months} | ratio |"
     )
     print(head)
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in models[:15]:
         flag = "" if r["judged"] else " (not judged)"
+        flag += " (reads only seeds)" if r["model"] in control else ""
         d = in_dag_by_model.get(r["model"], {})
         print(
-            f"| {r['model']} | {r['month1_s']} | {r['monthN_s']} | {r['ratio']}{flag} "
+            f"| {r['model']} | {r['month1_s']} | {r['monthN_s']} | {r['ratio']}{flag} | {r['ratio_over_drift']} "
             f"| {d.get('month1_s', '')} | {d.get('monthN_s', '')} | {d.get('ratio', '')} |"
+        )
+    if drift is not None:
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(control_ratios.items()))
+        print(
+            f"machine drift, month {n_months} / month 1 of the models reading only seeds: {drift} (median of {listed})"
         )
     emit(
         "pipeline",
@@ -394,6 +439,7 @@ def main() -> None:
         small_direct=small_direct_res,
         floors=floors,
         model_growth=models,
+        machine_drift={"median": drift, "models": control_ratios},
         model_growth_in_dag=in_dag,
     )
 
