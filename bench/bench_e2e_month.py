@@ -7,7 +7,8 @@ generator writes the month 2024-03, then `ntp run --period 2024-03 --inbox …` 
 (`airflow dags test`) in a fresh data directory (new embedded PostgreSQL, new Airflow metadata). Reported:
 the command's wall time, the DAG's own wall (first task start to last task end) and the split by stage from
 the task log — ingestion (resolve/prepare/discover + ingest_files), GX (validate_batches),
-dbt (dbt_build), alert. --quick: 0.1×; --full: 0.1×, 1× and 5× (rows/s should stay flat).
+dbt (dbt_build), alert. --quick: 0.1×; --full: 0.1×, 1× and 5× (rows/s should stay flat). The machine's
+speed reference (raw COPY of 1 M Treasury lines, rows/s) is measured first and printed.
 Scale k uses `scale=round(26 k)` Treasury lines per key (national is 14–38, mean 26).
 """
 
@@ -120,7 +121,16 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-p5-"))
     results: dict[str, dict] = {}
     rows = []
+    # bench_pipeline imports this module (split): its helpers load here, not at the top
+    from bench_pipeline import prepare, raw_copy_rows_per_s, stop  # noqa: PLC0415
+
     try:
+        ref_dir = work / "reference"
+        prepare(ref_dir)
+        copy_rps = raw_copy_rows_per_s(ref_dir, work)
+        stop(ref_dir)
+        shutil.rmtree(ref_dir, ignore_errors=True)
+        print(f"speed reference: raw COPY {copy_rps:,.0f} rows/s", flush=True)
         for scale in scales:
             inbox = work / f"inbox-{scale}"
             per_key = max(1, round(NATIONAL_LINES_PER_KEY * scale))
@@ -193,6 +203,7 @@ def main() -> None:
             "alert s",
         ),
         scales=results,
+        speed_reference={"raw_copy_rows_per_s": round(copy_rps)},
     )
 
 
