@@ -23,14 +23,15 @@ In one run, on this machine, in this order:
 Figures: P5 = `ntp run` of month 1 / direct month 1 (target ≤ 2); small month / national month 1 (≤ 0.3), the
 small month's `ntp run` / its direct work (≤ 2, as P5), and, as the floor of the small / national ratio, the
 same ratio for the two months done directly; P3 growth = month N / month 1, for the whole month (≤ 1.2) and
-per model (≤ 1.5) on each model built alone: right after month 1's and month N's runs, `dbt run --threads 1`
-of that month, `--alone-runs` times, the median per model (benchlib.models_alone; models under
-`--min-model-s` alone at month 1 are listed but not judged). The DAG's own two-thread node times are listed
-beside, with month N / month 2 (month 1 creates the incremental models, later months insert into them).
-The models that read only seeds (no source upstream) cannot grow with the history: their ratio alone, the
-median printed as the machine's drift, says how much slower or faster the machine itself ran at month N's
-measurement than at month 1's; each model's ratio is also listed divided by it (the target is judged on
-the plain ratio).
+per model (≤ 1.5) on each model built alone, `dbt run --threads 1` of a month, the median of `--alone-runs`
+runs per model (benchlib.models_alone; models under `--min-model-s` alone at month 1 are listed but not
+judged). Month 1 is rebuilt in a copy of the warehouse database taken right after month 1's run, month N in
+the warehouse after month N's run, the two in turn in the same minutes (interleaved_alone): the machine's
+speed, which drifts over the hour a backfill takes on these shared machines, is the same for both. The DAG's
+own two-thread node times are listed beside, with month N / month 2 (month 1 creates the incremental models,
+later months insert into them). The models that read only seeds (no source upstream) cannot grow with the
+history: the median of their ratios, printed as the machine's drift, is the check that the two states were
+timed alike (≈ 1); each model's ratio is also listed divided by it (the target is judged on the plain ratio).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
 months.
 """
@@ -50,6 +51,7 @@ from datetime import date
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,10 +62,11 @@ from bench_ingest_treasury import HEADER, write_extract  # noqa: E402
 from benchlib import add_common_args, emit, median, models_alone, target  # noqa: E402
 
 from generator import generate  # noqa: E402
-from ntp_core.warehouse import EmbeddedServer, libpq_env  # noqa: E402
+from ntp_core.warehouse import DATABASE, EmbeddedServer, libpq_env  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 NTP = str(VENV_BIN / "ntp")
+MONTH1_DB = "ntp_bench_month1"
 
 
 def months_from(first: date, n: int) -> list[date]:
@@ -184,6 +187,42 @@ print(json.dumps({{"files": len(files), "loaded": sum(r.status == "loaded" for r
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def snapshot(data: Path, name: str) -> None:
+    """A copy of the warehouse database as it is now (`CREATE DATABASE … TEMPLATE`, owned as the original),
+    outside the clock; nothing is connected to it between runs."""
+    server = EmbeddedServer(data / "warehouse")
+    with psycopg.connect(server.admin_url(), autocommit=True) as conn:
+        (owner,) = conn.execute(
+            "select pg_get_userbyid(datdba) from pg_database where datname = %s", [DATABASE]
+        ).fetchone()
+        conn.execute(
+            sql.SQL("create database {} template {} owner {}").format(
+                sql.Identifier(name), sql.Identifier(DATABASE), sql.Identifier(owner)
+            )
+        )
+
+
+def interleaved_alone(data: Path, work: Path, first: str, last: str, runs: int) -> tuple[dict, dict]:
+    """Each model alone (benchlib.models_alone: `dbt run --threads 1`) on month 1 — in the snapshot taken right
+    after month 1's run — and on month N in the warehouse itself, one run of each in turn (1 N, N 1, 1 N …),
+    `runs` times: both states are measured in the same minutes, so that the machine running slower or faster
+    than it did an hour earlier (these machines are shared) does not read as growth, and neither always
+    runs second. Own target folders, so that each keeps its partial parse."""
+    env = dict(private_env(data), **libpq_env(EmbeddedServer(data / "warehouse").url()))
+    env_first = dict(env, PGDATABASE=MONTH1_DB)
+    times_first: dict[str, list[float]] = {}
+    times_last: dict[str, list[float]] = {}
+    states = [
+        (env_first, first, work / "dbt-alone-month1", times_first),
+        (env, last, work / "dbt-alone-monthN", times_last),
+    ]
+    for k in range(runs):
+        for e, month, target_dir, times in states if k % 2 == 0 else states[::-1]:  # 1 N, N 1, 1 N, …
+            for name, seconds in models_alone(e, target_dir, month, 1).items():
+                times.setdefault(name, []).extend(seconds)
+    return times_first, times_last
+
+
 def seed_only_models(manifest: Path) -> set[str]:
     """The built models (not ephemeral) that read no source, only seeds (directly or through such models):
     their build cannot grow with the history, so their month N / month 1 ratio alone is how much faster or
@@ -277,12 +316,16 @@ def main() -> None:
             res = ntp_run(backfill_dir, inbox, m.strftime("%Y-%m"))
             print(json.dumps({k: v for k, v in res.items() if k != "models_s"}), flush=True)
             per_month.append(res)
-            if i in (0, n_months - 1) and n_months > 1:
-                # each model alone on the month just built, for P3 per model (models_alone)
-                env = dict(private_env(backfill_dir), **libpq_env(EmbeddedServer(backfill_dir / "warehouse").url()))
-                runs = models_alone(env, work / "dbt-alone", m.strftime("%Y-%m"), args.alone_runs)
-                res["models_alone_runs_s"] = runs
-                res["models_alone_s"] = {k: round(median(v), 2) for k, v in runs.items()}
+            if i == 0 and n_months > 1:
+                # the warehouse as month 1 left it, kept for P3 per model at month N (interleaved_alone)
+                snapshot(backfill_dir, MONTH1_DB)
+            if i == n_months - 1 and n_months > 1:
+                first_runs, last_runs = interleaved_alone(
+                    backfill_dir, work, months[0].strftime("%Y-%m"), m.strftime("%Y-%m"), args.alone_runs
+                )
+                for r, runs in ((per_month[0], first_runs), (res, last_runs)):
+                    r["models_alone_runs_s"] = runs
+                    r["models_alone_s"] = {k: round(median(v), 2) for k, v in runs.items()}
             if i == 0 and not args.skip_direct:
                 # right after month 1 through the DAG, so that both see the same machine load
                 direct_dir = work / "direct"
@@ -311,9 +354,10 @@ def main() -> None:
     first, last = per_month[0], per_month[-1]
     targets = []
     month_growth = round(last["wall_s"] / first["wall_s"], 2)
-    # P3 per model is judged on each model built alone (models_alone: one thread, median of --alone-runs
-    # rebuilds, months 1 and N both through dbt's incremental path); the DAG's own two-thread node times are
-    # listed beside, with month N / month 2 (month 1 creates the incremental models, later months insert).
+    # P3 per model is judged on each model built alone (interleaved_alone: one thread, median of --alone-runs
+    # rebuilds, months 1 and N both through dbt's incremental path, timed in turn); the DAG's own two-thread
+    # node times are listed beside, with month N / month 2 (month 1 creates the incremental models, later
+    # months insert).
     in_dag = growth(first["models_s"], last["models_s"], args.min_model_s)
     if n_months > 2:
         second = per_month[1]["models_s"]
@@ -323,9 +367,9 @@ def main() -> None:
     models = growth(first.get("models_alone_s", {}), last.get("models_alone_s", {}), args.min_model_s)
     judged = [r for r in models if r["judged"] and r["ratio"] is not None]
     worst = max(judged, key=lambda r: r["ratio"]) if judged else None
-    # The control: models that read only seeds, built alone at the same two moments. The target is judged
-    # on the plain ratio; the drift is printed beside it, so that a machine slower at month N than at month 1
-    # is seen as such, and each model's ratio divided by it is listed too.
+    # The control: models that read only seeds, whose work is the same in both states: their median ratio
+    # (the drift) should be ≈ 1 when the two states are timed alike. The target is judged on the plain ratio;
+    # each model's ratio divided by the drift is listed too.
     control = seed_only_models(ROOT / "dbt_project" / "target" / "manifest.json")
     control_ratios = {r["model"]: r["ratio"] for r in models if r["model"] in control and r["ratio"]}
     drift = round(median(list(control_ratios.values())), 2) if control_ratios else None
