@@ -32,6 +32,8 @@ own two-thread node times are listed beside, with month N / month 2 (month 1 cre
 later months insert into them). The models that read only seeds (no source upstream) cannot grow with the
 history: the median of their ratios, printed as the machine's drift, is the check that the two states were
 timed alike (≈ 1); each model's ratio is also listed divided by it (the target is judged on the plain ratio).
+The data tests' time in the DAG's build, their sum per month and the largest at month N against month 1,
+follows (no target: a test that reads a whole table grows with it).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
 months.
 """
@@ -146,7 +148,10 @@ def ntp_run(data: Path, inbox: Path, month: str) -> dict:
     m = re.search(r"files:\s+(\d+) loaded", proc.stdout)
     res["files_loaded"] = int(m.group(1)) if m else None
     results = data / "logs" / "dbt" / f"{month}.json"
-    res["models_s"] = model_seconds(json.loads(results.read_text())["nodes"]) if results.exists() else {}
+    nodes = json.loads(results.read_text())["nodes"] if results.exists() else []
+    res["models_s"] = model_seconds(nodes)
+    res["tests_s"] = {n["name"]: n["seconds"] for n in nodes if n["resource_type"] == "test"}
+    res["tests_sum_s"] = round(sum(res["tests_s"].values()), 1)
     return res
 
 
@@ -314,7 +319,7 @@ def main() -> None:
         for i, m in enumerate(months):
             shutil.copytree(nat / m.strftime("%Y-%m"), inbox / m.strftime("%Y-%m"), copy_function=os.link)
             res = ntp_run(backfill_dir, inbox, m.strftime("%Y-%m"))
-            print(json.dumps({k: v for k, v in res.items() if k != "models_s"}), flush=True)
+            print(json.dumps({k: v for k, v in res.items() if k not in ("models_s", "tests_s")}), flush=True)
             per_month.append(res)
             if i == 0 and n_months > 1:
                 # the warehouse as month 1 left it, kept for P3 per model at month N (interleaved_alone)
@@ -331,20 +336,23 @@ def main() -> None:
                 direct_dir = work / "direct"
                 prepare(direct_dir)
                 direct_res = direct(direct_dir, inbox, months[0])
-                print(json.dumps({k: v for k, v in direct_res.items() if k != "models_s"}), flush=True)
+                print(json.dumps({k: v for k, v in direct_res.items() if k not in ("models_s", "tests_s")}), flush=True)
                 stop(direct_dir)
             if i == 0 and not args.skip_small:
                 small_dir = work / "small-run"
                 prepare(small_dir)
                 small_res = ntp_run(small_dir, small, months[0].strftime("%Y-%m"))
-                print(json.dumps({k: v for k, v in small_res.items() if k != "models_s"}), flush=True)
+                print(json.dumps({k: v for k, v in small_res.items() if k not in ("models_s", "tests_s")}), flush=True)
                 stop(small_dir)
                 if not args.skip_direct:
                     # the small month's own work done directly: the floor no orchestration goes below
                     small_direct_dir = work / "small-direct"
                     prepare(small_direct_dir)
                     small_direct_res = direct(small_direct_dir, small, months[0])
-                    print(json.dumps({k: v for k, v in small_direct_res.items() if k != "models_s"}), flush=True)
+                    print(
+                        json.dumps({k: v for k, v in small_direct_res.items() if k not in ("models_s", "tests_s")}),
+                        flush=True,
+                    )
                     stop(small_direct_dir)
         stop(backfill_dir)
     finally:
@@ -447,6 +455,15 @@ def main() -> None:
                 "",
             )
         )
+    # The data tests read whole tables (those of the incremental models only the rebuilt months, `where`):
+    # their time in the DAG's build, month N against month 1, largest first.
+    test_growth = growth(first.get("tests_s", {}), last.get("tests_s", {}), 0.0)
+    print(
+        f"\nData tests in the DAG's build, all {len(first.get('tests_s', {}))}: {first.get('tests_sum_s')} s at "
+        f"month 1, {last.get('tests_sum_s')} s at month {n_months} (two threads; the largest at month {n_months}):"
+    )
+    for r in test_growth[:8]:
+        print(f"  {r['model'].rsplit('.', 1)[0]}: {r['month1_s']} → {r['monthN_s']} s")
     in_dag_by_model = {r["model"]: r for r in in_dag}
     print(f"\nPer model, largest at month {n_months} first (seconds; alone: one thread, median of {args.alone_runs}):")
     head = (
@@ -485,6 +502,7 @@ def main() -> None:
         model_growth=models,
         machine_drift={"median": drift, "models": control_ratios},
         model_growth_in_dag=in_dag,
+        test_growth_in_dag=test_growth,
     )
 
 
