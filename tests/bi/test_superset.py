@@ -269,6 +269,51 @@ def test_coverage_names_the_missing_and_suspect_provinces(server, charts, genera
     assert sum(r[labels["provinces_suspect"]] for r in rows) == len(suspect)
 
 
+def test_findings_dashboard_shows_only_the_latest_month(server, charts, warehouse_url: str):
+    """The findings dashboard's "latest month" filter: with an earlier month's findings in the mart too (a copy of
+    this month's, a month earlier), its table by rule and its list still count only this month's findings."""
+    from ntp_core import warehouse
+
+    earlier = date(MONTH.year, MONTH.month - 1, 1)
+    with warehouse.connect(warehouse_url, autocommit=True) as conn:
+        by_status = dict(
+            conn.execute(
+                "select status, count(*) from marts.fct_findings where period = %s group by status", (MONTH,)
+            ).fetchall()
+        )
+        columns = [r[0] for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'fct_findings' order by ordinal_position"
+        ).fetchall()]  # fmt: skip
+        copied = ", ".join("%s::date as period" if c == "period" else c for c in columns)
+        assert not conn.execute("select 1 from marts.fct_findings where period = %s", (earlier,)).fetchone()
+        conn.execute(
+            f"insert into marts.fct_findings select {copied} from marts.fct_findings where period = %s",
+            (earlier, MONTH),
+        )
+    try:
+        assert sum(by_status.values()) > 0
+        dashboard = next(d for d in DASHBOARDS if d.lang == "en" and d.slug.startswith("ntp-phat-hien"))
+        chosen = {c.key: c for c in dashboard.charts}
+
+        def data(key: str) -> dict:
+            body = chosen[key].query_context(charts[chosen[key].uuid]["datasource_id"])
+            res = server.client.post("/api/v1/chart/data", {**body, "force": True})  # not the cached answer
+            assert res.status_code == 200, (key, res.text[:1000])
+            return res.json()["result"][0]
+
+        by_rule = data("findings_by_rule")
+        label = chosen["findings_by_rule"].query["metrics"][0]["label"]
+        got: dict[str, int] = {}
+        for row in by_rule["data"]:
+            got[row["status_en"]] = got.get(row["status_en"], 0) + row[label]
+        assert got == by_status
+        assert data("findings_list")["rowcount"] == sum(by_status.values())
+    finally:
+        with warehouse.connect(warehouse_url, autocommit=True) as conn:
+            conn.execute("delete from marts.fct_findings where period = %s", (earlier,))
+
+
 def bi_rows(server, columns: str) -> list[dict]:
     import psycopg
     from psycopg.rows import dict_row
