@@ -25,6 +25,12 @@ CHECKSUM = """
     from (select f::text as row_text from marts.fct_findings as f {where}) as rows
 """
 REPRODUCIBLE = "where resolved_by is distinct from 'revision'"
+#: the heap pages that hold each month's rows, summed over the months, and the table's pages holding any row
+ON_DISK = """
+    with placed as (select period, (ctid::text::point)[0] as page from marts.fct_findings)
+    select (select sum(pages) from (select count(distinct page) as pages from placed group by period) as months),
+        (select count(distinct page) from placed)
+"""
 
 
 def _checksum(url: str, where: str = "") -> tuple[int, str]:
@@ -81,7 +87,10 @@ def builds(warehouse_url: str, dbt, tmp_path_factory: pytest.TempPathFactory) ->
         ).fetchall()
     dbt("run", "--select", "+fct_findings", "--full-refresh")
     full = _checksum(warehouse_url)
+    with warehouse.connect(warehouse_url) as conn:
+        month_pages, table_pages = conn.execute(ON_DISK).fetchone()
     return {
+        "pages": {"per_month_summed": month_pages, "table": table_pages},
         "incremental": incremental,
         "reproducible": reproducible,
         "revision_rows": revision_rows,
@@ -110,3 +119,13 @@ def test_the_findings_the_late_correction_fixed_are_resolved_in_january(builds: 
 @pytest.mark.slow
 def test_rerunning_a_month_does_not_duplicate(builds: dict) -> None:
     assert builds["rerun"] == builds["incremental"]
+
+
+@pytest.mark.slow
+def test_a_full_build_keeps_each_month_together_on_disk(builds: dict) -> None:
+    """The full build writes the findings month by month (the dashboard and the alert read one month: its rows
+    must sit on that month's pages, not spread one per page across the table). Two months share the page
+    between them, and PostgreSQL may place a few rows on a page the month before left room in: two pages a month."""
+    pages = builds["pages"]
+    assert pages["table"] >= 20  # enough pages that rows spread by another order would show (≈ 3.5 × as many)
+    assert pages["per_month_summed"] <= pages["table"] + 2 * 4, pages  # a shared page between months, and a spill

@@ -290,3 +290,7 @@ left join provinces
         and all_findings.period >= provinces.valid_from
         and (provinces.valid_to is null or all_findings.period <= provinces.valid_to)
 left join components using (component_key)
+-- Written in the order of the index on (period, province_code): a month's findings then sit together on disk
+-- however the table was built (a full build's plan otherwise emits them by finding_key, one row per page of a
+-- month), so reading the latest month — the findings dashboard, the alert — reads that month's pages only.
+order by all_findings.period, all_findings.province_code
