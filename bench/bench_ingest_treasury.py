@@ -5,7 +5,8 @@
 
 Per size, in the same run on the same file: raw `COPY` into an unindexed all-text table (the physical
 limit), then ours (`ingestion.load.ingest_file`: hash, archive, identify, COPY, checks, manifest), medians
-of --runs; `pandas.read_csv` + `DataFrame.to_sql` once on a --pandas-lines subset (rows/s, linear in lines).
+of --runs; `pandas.read_csv` + `DataFrame.to_sql` on a --pandas-lines subset (rows/s, linear in lines), median of
+--runs and at least 3 (its first run also pays SQLAlchemy's first connection).
 --scales adds runs at multiples of a national extract (300 k lines): rows/s should stay flat. --quick:
 100 k lines, no scaling; --full: 1 M lines and the 0.1×, 1×, 5× scaling. Runs an embedded PostgreSQL in a
 temporary data directory; prints a table and the figures as JSON on the last line.
@@ -132,7 +133,7 @@ def main() -> None:
         write_extract(sub, pandas_n)
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         pandas_t = []
-        for _ in range(max(1, args.runs - 1)):
+        for _ in range(max(3, args.runs)):
             t = time.perf_counter()
             df = pd.read_csv(sub, dtype=str)
             df.to_sql("bench_pandas", engine, schema="public", if_exists="replace", index=False, chunksize=10_000)
