@@ -7,10 +7,13 @@ evaluation and screenshots. Enough to log in to Superset and look at a dashboard
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 FLAGS = [
@@ -45,6 +49,8 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # Its own process group: chromium's helpers (renderer, GPU, crash handler) are stopped with it.
+            start_new_session=True,
         )
         port = self._devtools_port()
         pages = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=30).json()
@@ -112,12 +118,35 @@ class Browser:
         path.write_bytes(base64.b64decode(data))
 
     def close(self) -> None:
+        """Stop chromium and every helper it started, then remove the profile.
+
+        The helpers go on writing to the profile for a moment after the main process exits; removing it
+        before they are gone fails with "Directory not empty". So: ask the browser to close, stop the whole
+        process group, wait until no process of it is left, and only then remove the directory."""
         try:
+            # A browser that is already gone, or goes before it answers, needs no more closing.
+            with contextlib.suppress(ConnectionClosed, RuntimeError, TimeoutError):
+                self.call("Browser.close")
             self.ws.close()
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+            _stop_group(self.proc)
             self.profile.cleanup()
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL, chromium's process group; return once none of its processes is left."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the main process, or it would count as left
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
