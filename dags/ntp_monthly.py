@@ -25,6 +25,7 @@ DBT_DIR = PROJECT_ROOT / "dbt_project"
 # dbt's partial parse, kept between runs under Cosmos' cache folder ([cosmos] cache_dir: the embedded path and
 # docker-compose set it to $NTP_DATA_DIR/cosmos-cache). A path only: nothing is created at parse time.
 DBT_CACHE_DIR = cosmos_settings.cache_dir / "ntp_monthly"
+DBT_MANIFEST = DBT_DIR / "target" / "manifest.json"
 SCHEDULE_DAY = int(os.environ.get("NTP_SCHEDULE_DAY", "5"))
 # One process, which reads the next file ahead in a thread while it loads one. A second worker saves ≈ 1 s of a
 # national month (P2, docs/performance.md) but would fork the task process, which runs Airflow's API threads.
@@ -44,7 +45,8 @@ are one task each (per-file outcomes are in their logs and XCom, not in the task
 `dbt build` (per-model outcomes in its log and XCom).
 
 1. **resolve_period** — the report month: `params.period` (YYYY-MM) or the run's data interval.
-2. **prepare_warehouse** — schemas and raw/audit tables (idempotent).
+2. **prepare_warehouse** — schemas and raw/audit tables (idempotent), and whether the reference data
+   (seeds and the models that read only them) is already built as the project would build it.
 3. **discover_files** — the inbox files whose *content* says they belong to the month.
 4. **ingest_files** — every file of the month in one task (the ingestion library called once): each file
    archived, parsed, validated and loaded in its own transaction, or quarantined with an error naming file,
@@ -54,8 +56,9 @@ are one task each (per-file outcomes are in their logs and XCom, not in the task
    file judged on its own rows and stored per file in `audit.validation_results`; the log names every file
    with a failing or warning expectation.
 6. **dbt_build** — staging → intermediate → marts → rules → findings in one `dbt build` (each model then
-   its data tests; the unit tests run in CI, not on every month); the task log, XCom `dbt_results` and
-   `$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json` list every model and test with its status and time.
+   its data tests; the unit tests run in CI, not on every month; the reference data only when it changed or
+   is missing); the task log, XCom `dbt_results` and `$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json` list every
+   model and test with its status and time.
 7. **build_alert** — the monthly digest under `$NTP_DATA_DIR/reports/<YYYY-MM>/`, sent when configured.
 
 A failed task writes the pipeline alert (`pipeline-failures.jsonl` next to the digest, and e-mail when
@@ -105,11 +108,12 @@ def ntp_monthly():
         return f"{start.year:04d}-{start.month:02d}"
 
     @task
-    def prepare_warehouse() -> None:
+    def prepare_warehouse() -> dict:
         """Create schemas and raw/audit tables if missing, and dbt's parse cache folder; export PG* for dbt when
-        embedded."""
+        embedded. Returns what the month's `dbt build` leaves out: the reference data when it is already built."""
         import os
 
+        from ntp import reference_build
         from ntp_core import warehouse
         from ntp_core.settings import private_dir
 
@@ -118,6 +122,9 @@ def ntp_monthly():
         warehouse.bootstrap(url)
         for key, value in warehouse.libpq_env(url).items():
             os.environ.setdefault(key, value)
+        plan = reference_build.plan(DBT_MANIFEST, DBT_DIR, url)
+        print(plan.reason)
+        return reference_build.as_xcom(plan)
 
     @task
     def discover_files(period: str) -> list[str]:
@@ -197,7 +204,8 @@ def ntp_monthly():
         task_id="dbt_build",
         doc_md="The whole dbt project for the month in one `dbt build` (seeds, staging, intermediate, marts, "
         "rules, findings; every model followed by its data tests, a relationship test after both its models; "
-        "the unit tests run in CI, not on every month). "
+        "the unit tests run in CI, not on every month; the seeds and the models that read only them, with "
+        "their own tests, only when they changed or are missing: see prepare_warehouse's log). "
         "A failing model or test skips only what depends on it, as dbt does; the task then fails. The log "
         "ends with one line per model and test, slowest first, also kept as XCom `dbt_results` and in "
         "`$NTP_DATA_DIR/logs/dbt/<YYYY-MM>.json`.",
@@ -205,11 +213,15 @@ def ntp_monthly():
         profile_config=ProfileConfig(
             profile_name="ntp", target_name="warehouse", profiles_yml_filepath=DBT_DIR / "profiles.yml"
         ),
-        manifest_filepath=str(DBT_DIR / "target" / "manifest.json"),
+        manifest_filepath=str(DBT_MANIFEST),
         invocation_mode=InvocationMode.DBT_RUNNER,
         # Unit tests check the models' logic on fixed inputs: they run in CI (tests/dbt), not on every
-        # month's data, as dbt recommends for production builds.
-        exclude="resource_type:unit_test",
+        # month's data, as dbt recommends for production builds. The reference data (seeds and the models that
+        # read only them) is left out too when the warehouse already holds the project's current build of it
+        # (ntp/reference_build.py); "cautious" keeps the tests that also read a monthly model (a fact's
+        # relationship to a dimension).
+        exclude="{{ ti.xcom_pull(task_ids='prepare_warehouse')['exclude'] }}",
+        dbt_cmd_flags=["--indirect-selection", "cautious"],
         emit_datasets=False,
         # Incremental models rebuild only this month (and the months whose files this run loaded). The month
         # goes in the environment, not `--vars`: dbt fingerprints its parse with the command-line vars, and
@@ -221,7 +233,7 @@ def ntp_monthly():
         dbt_cmd_global_flags=["--log-level-file", "none"],
         # One dbt invocation per month, not one per model: dbt's start-up (project load, adapter, hooks)
         # was most of the month's cost. Per-model results: see doc_md above.
-        callback="ntp.dbt_results.record",
+        callback=["ntp.dbt_results.record", "ntp.reference_build.after_build"],
         pool=WAREHOUSE_POOL,
         retries=0,
     )

@@ -358,3 +358,12 @@ create table if not exists audit.alert_sends (
     sent_at     timestamptz not null default now()
 );
 create index if not exists alert_sends_period_idx on audit.alert_sends (period, channel, part);
+
+-- The reference data's builds (seeds and the models that read only seeds): the fingerprint of the project's
+-- files they were built from, written after a monthly build that ran and passed all of them. A monthly build
+-- leaves them out while the latest fingerprint matches the project and their tables exist
+-- (ntp/reference_build.py).
+create table if not exists audit.reference_builds (
+    fingerprint text not null,
+    built_at    timestamptz not null default now()
+);

@@ -141,6 +141,74 @@ def test_each_monthly_run_rebuilds_only_its_month_on_a_kept_parse(instances: dic
         assert "Unable to do partial parsing" not in log, month
 
 
+# Read off the models' SQL by hand: the models that read only seeds (tests/unit/test_reference_build.py).
+REFERENCE_MODELS = {
+    "dim_component",
+    "dim_funding",
+    "dim_month",
+    "dim_province",
+    "int_components__by_capital_type",
+    "int_provinces__successors",
+    "int_quality__component_tree",
+    "int_quality__deadlines",
+}
+FACT_TO_DIMENSION_TESTS = {"component_key", "funding_key", "period", "province_key"}
+
+
+def test_the_reference_data_is_built_once_then_left_out_while_unchanged(instances: dict) -> None:
+    """The first month builds the seeds and the models that read only them, with their tests; the later months
+    of the same instance leave them out, and still test every fact row against the dimensions."""
+    seeds = {p.stem for p in (ROOT / "dbt_project" / "seeds").glob("*.csv")}
+    for inst in ("live", "backfill"):
+        by_month = {}
+        for month in MONTHS:
+            results = instances[inst] / "logs" / "dbt" / f"{month}.json"
+            nodes = json.loads(results.read_text(encoding="utf-8"))["nodes"]
+            by_month[month] = {n["name"].split(".")[0]: n for n in nodes}
+        first, *later = MONTHS
+        assert seeds | REFERENCE_MODELS <= set(by_month[first]), inst
+        assert by_month[first]["not_null_dim_province_province_code"]["status"] == "pass"
+        for month in later:
+            built = set(by_month[month])
+            assert not built & (seeds | REFERENCE_MODELS), (inst, month)
+            assert "not_null_dim_province_province_code" not in built, (inst, month)
+            assert "fct_ntp_monthly" in built
+            relationships = {
+                name.split("__")[0].removeprefix("relationships_fct_ntp_monthly_"): n["status"]
+                for name, n in by_month[month].items()
+                if name.startswith("relationships_fct_ntp_monthly_")
+            }
+            assert relationships == dict.fromkeys(FACT_TO_DIMENSION_TESTS, "pass"), (inst, month)
+        log = (instances[inst] / "logs" / f"ntp_monthly-{later[-1]}.log").read_text(encoding="utf-8")
+        assert "reference data unchanged" in log, inst
+
+
+def test_a_changed_or_missing_reference_table_is_built_again(instances: dict, tmp_path: Path) -> None:
+    """On the instance the months were run in: the recorded build matches the project; a project whose seed
+    changed, or a reference table that is not there, builds them all again."""
+    from ntp import reference_build
+
+    url = _url(instances["live"])
+    dbt_dir = ROOT / "dbt_project"
+    manifest_path = dbt_dir / "target" / "manifest.json"
+    assert reference_build.plan(manifest_path, dbt_dir, url).skip
+
+    changed = tmp_path / "dbt_project"
+    shutil.copytree(dbt_dir, changed, ignore=shutil.ignore_patterns("target", "logs"))
+    seed = changed / "seeds" / "ref_regions.csv"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    plan = reference_build.plan(manifest_path, changed, url)
+    assert not plan.skip and "changed" in plan.reason
+    assert plan.exclude == "resource_type:unit_test"
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["nodes"]["model.ntp_warehouse.dim_province"]["alias"] = "dim_province_dropped"
+    elsewhere = tmp_path / "manifest.json"
+    elsewhere.write_text(json.dumps(manifest), encoding="utf-8")
+    plan = reference_build.plan(elsewhere, dbt_dir, url)
+    assert not plan.skip and "marts.dim_province_dropped" in plan.reason
+
+
 BACKFILL_DRY_RUN = r"""
 import subprocess, sys
 from ntp_core import warehouse
