@@ -79,17 +79,18 @@ def reference_nodes(manifest: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(reference | tests)
 
 
-# What makes a model's result depend on the run rather than on its inputs: a variable, the environment, the clock.
+# What makes a model's result depend on the run rather than on its refs: a variable, the environment, the target,
+# the clock, or SQL run while compiling (which may read any table).
 _RUN_DEPENDENT = re.compile(
     r"\b(var|env_var)\s*\(|\b(now|clock_timestamp|statement_timestamp|random)\s*\(|current_(date|timestamp)"
-    r"|localtime|run_started_at|invocation_id|\bthis\b|is_incremental",
+    r"|localtime|run_started_at|invocation_id|\bthis\b|is_incremental|\btarget\.|\badapter\.|run_query|statement\s*\(",
     re.IGNORECASE,
 )
 
 
 def _same_every_run(node: Mapping[str, Any]) -> bool:
-    """A model that builds the same rows from the same inputs in any run (not incremental, no variable, no
-    environment, no clock)."""
+    """A model that builds the same rows from the same refs in any run (not incremental; no variable,
+    environment, target, clock or SQL run while compiling)."""
     return node["config"].get("materialized") != "incremental" and not _RUN_DEPENDENT.search(node.get("raw_code") or "")
 
 

@@ -79,6 +79,8 @@ def test_a_model_that_reads_a_source_a_variable_or_the_clock_is_not_reference() 
         by_var={"parents": ["seed.p.ref_a"], "sql": "select * from x where period = '{{ var(\"period\") }}'"},
         by_env={"parents": ["seed.p.ref_a"], "sql": "select '{{ env_var(\"NTP_DBT_PERIOD\") }}'"},
         by_clock={"parents": ["seed.p.ref_a"], "sql": "select current_date"},
+        by_target={"parents": ["seed.p.ref_a"], "sql": "select '{{ target.schema }}'"},
+        by_query={"parents": ["seed.p.ref_a"], "sql": "{% set r = run_query('select 1 from raw.lines') %}select 1"},
         incremental={"parents": ["seed.p.ref_a"], "materialized": "incremental"},
         below_var={"parents": ["model.p.by_var"]},
         constant={"parents": [], "sql": "select 1 as one"},
