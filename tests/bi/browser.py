@@ -55,7 +55,11 @@ class Browser:
         port = self._devtools_port()
         pages = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=30).json()
         page = next(p for p in pages if p["type"] == "page")
-        self.ws = connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=30)
+        # The connection lives as long as the browser: entered here, exited in close().
+        self._open = contextlib.ExitStack()
+        self.ws = self._open.enter_context(
+            connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=30)
+        )
         self.ids = itertools.count(1)
         self.call("Page.enable")
         self.call("Network.enable")
@@ -127,7 +131,7 @@ class Browser:
             # A browser that is already gone, or goes before it answers, needs no more closing.
             with contextlib.suppress(ConnectionClosed, RuntimeError, TimeoutError):
                 self.call("Browser.close")
-            self.ws.close()
+            self._open.close()
         finally:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=10)
