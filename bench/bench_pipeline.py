@@ -33,8 +33,8 @@ speed, which drifts over the hour a backfill takes on these shared machines, is 
 own two-thread node times are listed beside, with month N / month 2 (month 1 creates the incremental models,
 later months insert into them). The models that read only seeds (no source upstream) cannot grow with the
 history: the median of their ratios is printed as the drift (expected ≈ 1 with the two states timed
-alike; 1.23 in the run of docs/performance.md, unexplained); each model's ratio is also listed divided by
-it (the target is judged on the plain ratio).
+alike; 0.86–1.23 in the runs of docs/performance.md: noise on nodes of 0.05–0.3 s); each model's ratio is
+also listed divided by it (the target is judged on the plain ratio).
 The data tests' time in the DAG's build, their sum per month and the largest at month N against month 1,
 follows (no target: a test that reads a whole table grows with it).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
