@@ -15,6 +15,9 @@ from typing import Any
 from ntp_core.settings import load
 
 XCOM_KEY = "dbt_results"
+# What a node that did its job reports: a model or seed "success", a test "pass", an exposure "no-op" (a build
+# has nothing to run for it).
+FINE = ("success", "pass", "no-op")
 
 
 def summarise(run_results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -32,7 +35,7 @@ def summarise(run_results: dict[str, Any]) -> list[dict[str, Any]]:
                 "seconds": round(float(r.get("execution_time") or 0.0), 3),
                 "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
                 "failures": r.get("failures"),
-                "message": r.get("message") if str(r.get("status")) not in ("success", "pass") else None,
+                "message": r.get("message") if str(r.get("status")) not in FINE else None,
             }
         )
     rows.sort(key=lambda row: row["seconds"], reverse=True)
@@ -63,7 +66,7 @@ def record(project_dir: str, context: Any = None, **_: Any) -> list[dict[str, An
         ti = context["ti"]
         period = ti.xcom_pull(task_ids="resolve_period")
         ti.xcom_push(key=XCOM_KEY, value=rows)
-    other = [r for r in rows if r["status"] not in ("success", "pass")]
+    other = [r for r in rows if r["status"] not in FINE]
     print(f"dbt build: {len(rows)} node(s), {len(other)} failed, warned or skipped; slowest first:")
     print(format_table(rows))
     if period:
