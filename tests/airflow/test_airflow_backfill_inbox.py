@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from reliability.support import marts_checksums
+from unit.test_reference_build import REFERENCE_MODELS  # the models that read only seeds, listed by hand
 
 ROOT = Path(__file__).resolve().parents[2]
 NTP = str(Path(sys.executable).parent / "ntp")
@@ -141,17 +142,6 @@ def test_each_monthly_run_rebuilds_only_its_month_on_a_kept_parse(instances: dic
         assert "Unable to do partial parsing" not in log, month
 
 
-# Read off the models' SQL by hand: the models that read only seeds (tests/unit/test_reference_build.py).
-REFERENCE_MODELS = {
-    "dim_component",
-    "dim_funding",
-    "dim_month",
-    "dim_province",
-    "int_components__by_capital_type",
-    "int_provinces__successors",
-    "int_quality__component_tree",
-    "int_quality__deadlines",
-}
 FACT_TO_DIMENSION_TESTS = {"component_key", "funding_key", "period", "province_key"}
 
 
