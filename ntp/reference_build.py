@@ -6,12 +6,13 @@ the data. Building them and running their tests every month is about a third of 
 national and the small month alike), so the monthly build leaves them out when the warehouse already holds
 what the current project would build:
 
-* `plan(manifest, project_dir, warehouse_url)` — before the build: the reference nodes (from dbt's manifest),
-  the project's fingerprint of them, and whether the warehouse's last recorded reference build has that
-  fingerprint and every reference relation still exists. If so, the dbt `--exclude` names them; otherwise
-  nothing is left out.
-* `record(run_results, fingerprint, warehouse_url)` — after the build: the fingerprint is written to
-  `audit.reference_builds` only when every reference node ran and passed in that build.
+* `plan(manifest_path, project_dir, warehouse_url)` — before the build (`prepare_warehouse`): the reference
+  nodes (from dbt's manifest), the project's fingerprint of them, and whether the warehouse's last recorded
+  reference build has that fingerprint and every reference relation still exists. If so, the dbt
+  `--exclude` names them; otherwise nothing is left out.
+* `record(run_results, nodes, fingerprint, warehouse_url)` — after the build (`after_build`, a Cosmos
+  callback of `dbt_build`): the fingerprint is written to `audit.reference_builds` only when every reference
+  node ran and passed in that build.
 
 The fingerprint covers every file dbt reads to build and test them: the seeds' CSV files, the models' SQL, the
 YAML files that declare their columns, contracts and tests, every macro, `dbt_project.yml`, and dbt's
