@@ -19,12 +19,16 @@ In one run, on this machine, in this order:
    the unit tests to CI (P5's baseline); then `--p5-runs` − 1 more pairs of month 1, `ntp run` and direct,
    each in a fresh directory, alternated (one sample of each moves by ± 20 % from run to run here);
 5. **small** — then the small month through `ntp run` in a fresh data directory, and the same small month
-   done directly as in 4 (also a fresh directory); months 2 … N follow.
+   done directly as in 4 (also a fresh directory); months 2 … N follow;
+6. **small, later** — after month N, month N + 1 with only the small month's provinces through `ntp run` in
+   the backfill's directory: a small month as an instance in service meets it (the parse kept, the reference
+   data built, the other provinces' earlier figures in the warehouse and in the alert).
 
 Figures: P5 = `ntp run` of month 1 / direct month 1, the medians of the pairs (target ≤ 2); small month /
 national month 1 (its median; ≤ 0.3), the
 small month's `ntp run` / its direct work (≤ 2, as P5), and, as the floor of the small / national ratio, the
-same ratio for the two months done directly; P3 growth = month N / month 1, for the whole month (≤ 1.2) and
+same ratio for the two months done directly; the later small month / the median of national months 2 … N
+(months in service on both sides); P3 growth = month N / month 1, for the whole month (≤ 1.2) and
 per model (≤ 1.5) on each model built alone, `dbt run --threads 1` of a month, the median of `--alone-runs`
 runs per model (benchlib.models_alone; models under `--min-model-s` alone at month 1 are listed but not
 judged). Month 1 is rebuilt in a copy of the warehouse database taken right after month 1's run, month N in
@@ -313,11 +317,13 @@ def main() -> None:
         stop(ref_dir)
         print(f"speed reference: raw COPY {copy_rps:,.0f} rows/s", flush=True)
 
-        months = months_from(date(2024, 1, 1), n_months)
+        months = months_from(date(2024, 1, 1), n_months + 1)
+        later = months.pop()  # the month after the backfill: the later small month
         nat, small = work / "national", work / "small"
         t = time.perf_counter()
         generate(nat, months, provinces="all", scale=gen_scale, treasury="national")
-        generate(small, months[:1], provinces=args.small_provinces.split(","), scale=gen_scale, treasury="national")
+        small_provinces = args.small_provinces.split(",")
+        generate(small, [months[0], later], provinces=small_provinces, scale=gen_scale, treasury="national")
         for inbox in (nat, small):  # the generator's answer keys are not deliveries
             for name in ("expected_totals.csv", "ground_truth.csv"):
                 (inbox / name).unlink(missing_ok=True)
@@ -326,7 +332,7 @@ def main() -> None:
         backfill_dir = work / "backfill"
         prepare(backfill_dir)
         per_month = []
-        direct_res = small_res = small_direct_res = None
+        direct_res = small_res = small_direct_res = small_later_res = None
         p5_samples: dict[str, list[float]] = {"ntp_run_s": [], "direct_s": []}
         # Each month's files reach the inbox just before its run, as deliveries do: a run finds the earlier
         # months' files there too, not the later ones.
@@ -374,19 +380,25 @@ def main() -> None:
             if i == 0 and not args.skip_small:
                 small_dir = work / "small-run"
                 prepare(small_dir)
-                small_res = ntp_run(small_dir, small, months[0].strftime("%Y-%m"))
+                small_first = work / "small-first"  # the small month 1 alone (the later one stays out)
+                shutil.copytree(small / months[0].strftime("%Y-%m"), small_first / months[0].strftime("%Y-%m"))
+                small_res = ntp_run(small_dir, small_first, months[0].strftime("%Y-%m"))
                 print(brief(small_res), flush=True)
                 stop(small_dir)
                 if not args.skip_direct:
                     # the small month's own work done directly: the floor no orchestration goes below
                     small_direct_dir = work / "small-direct"
                     prepare(small_direct_dir)
-                    small_direct_res = direct(small_direct_dir, small, months[0])
+                    small_direct_res = direct(small_direct_dir, small_first, months[0])
                     print(
                         brief(small_direct_res),
                         flush=True,
                     )
                     stop(small_direct_dir)
+        if not args.skip_small and n_months > 2:
+            shutil.copytree(small / later.strftime("%Y-%m"), inbox / later.strftime("%Y-%m"), copy_function=os.link)
+            small_later_res = ntp_run(backfill_dir, inbox, later.strftime("%Y-%m"))
+            print(brief(small_later_res), flush=True)
         stop(backfill_dir)
     finally:
         if not args.keep:
@@ -440,6 +452,18 @@ def main() -> None:
     small_ratio = round(small_res["wall_s"] / national, 2) if small_res else None
     if small_ratio is not None:
         targets.append(target("P5", "small month / national month", small_ratio, "<= 0.3", small_ratio <= 0.3))
+    if small_later_res:
+        in_service = median([r["wall_s"] for r in per_month[1:]])
+        later_ratio = round(small_later_res["wall_s"] / in_service, 2)
+        targets.append(
+            target(
+                "P5",
+                f"small month after {n_months} national ones / median of national months 2 … {n_months}",
+                later_ratio,
+                "<= 0.3",
+                later_ratio <= 0.3,
+            )
+        )
     floors = {}
     if small_res and small_direct_res:
         small_p5 = round(small_res["wall_s"] / small_direct_res["wall_s"], 2)
@@ -462,12 +486,15 @@ def main() -> None:
             r.get("ingestion_s"),
             r.get("gx_s"),
             r.get("dbt_s"),
+            r.get("alert_s"),
             r.get("load_1m"),
         )
         for r in per_month
     ]
     if direct_res:
-        rows.append(("direct (month 1)", direct_res["wall_s"], "", direct_res["ingest_s"], "", direct_res["dbt_s"], ""))
+        rows.append(
+            ("direct (month 1)", direct_res["wall_s"], "", direct_res["ingest_s"], "", direct_res["dbt_s"], "", "")
+        )
     if small_res:
         rows.append(
             (
@@ -477,7 +504,21 @@ def main() -> None:
                 small_res.get("ingestion_s"),
                 small_res.get("gx_s"),
                 small_res.get("dbt_s"),
+                small_res.get("alert_s"),
                 small_res.get("load_1m"),
+            )
+        )
+    if small_later_res:
+        rows.append(
+            (
+                f"small month {small_later_res['month']} ({args.small_provinces}), after month {n_months}",
+                small_later_res["wall_s"],
+                small_later_res.get("dag_wall_s"),
+                small_later_res.get("ingestion_s"),
+                small_later_res.get("gx_s"),
+                small_later_res.get("dbt_s"),
+                small_later_res.get("alert_s"),
+                small_later_res.get("load_1m"),
             )
         )
     if small_direct_res:
@@ -489,6 +530,7 @@ def main() -> None:
                 small_direct_res["ingest_s"],
                 "",
                 small_direct_res["dbt_s"],
+                "",
                 "",
             )
         )
@@ -527,7 +569,7 @@ def main() -> None:
         args,
         targets,
         rows,
-        ("month", "ntp run wall s", "DAG wall s", "ingestion s", "GX s", "dbt s", "load 1 min"),
+        ("month", "ntp run wall s", "DAG wall s", "ingestion s", "GX s", "dbt s", "alert s", "load 1 min"),
         scale=scale,
         months=n_months,
         speed_reference={"raw_copy_rows_per_s": round(copy_rps)},
@@ -535,6 +577,7 @@ def main() -> None:
         direct=direct_res,
         small=small_res,
         small_direct=small_direct_res,
+        small_later=small_later_res,
         p5_samples=p5_samples,
         floors=floors,
         model_growth=models,
