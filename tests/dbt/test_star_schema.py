@@ -354,3 +354,36 @@ def test_late_plan_file_updates_every_month_of_its_plan_year(built: Path, wareho
     incremental = {t: checksum(warehouse_url, t) for t in MARTS}
     dbt_with_env("build", "--select", STAR_MODELS)  # no period: every month rebuilt
     assert {t: checksum(warehouse_url, t) for t in MARTS} == incremental
+
+
+def test_cell_value_tests_read_the_rebuilt_months(built: Path, warehouse_url: str, dbt):
+    """A workbook cell outside the contract fails the value tests of the build that rebuilds its month, and
+    a later month's build does not read it again: the tests of the growing tables read only the months a
+    run rebuilds (March's run rebuilds March and April; June's, June and July)."""
+    from ntp_core import warehouse
+
+    with warehouse.connect(warehouse_url, autocommit=True) as conn:
+        ctid, was = conn.execute(
+            "select ctid::text, capital_type from raw.province_report_cells where period = date '2024-03-01' limit 1"
+        ).fetchone()
+        # a ctid names a row within one partition: the month's condition picks March's partition
+        conn.execute(
+            "update raw.province_report_cells set capital_type = 'XX' "
+            "where period = date '2024-03-01' and ctid = %s::tid",
+            (ctid,),
+        )
+    try:
+        march = dbt("test", "--select", "stg_province__report_cells", check=False, period="2024-03")
+        assert march.returncode != 0
+        assert "Failure in test accepted_values_stg_province__report_cells_capital_type" in march.stdout
+        assert query(warehouse_url, "select count(*) from raw.province_report_cells where capital_type = 'XX'") == [
+            (1,)
+        ]
+        dbt("test", "--select", "stg_province__report_cells", period="2024-06")  # raises if a test fails
+    finally:
+        with warehouse.connect(warehouse_url, autocommit=True) as conn:
+            conn.execute(
+                "update raw.province_report_cells set capital_type = %s "
+                "where period = date '2024-03-01' and capital_type = 'XX'",
+                (was,),
+            )
