@@ -46,7 +46,10 @@ def airflow_env(settings: Settings, warehouse_url: str) -> dict[str, str]:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}"
             ),
+            # No usage events from Cosmos or dbt (dbt_project.yml also says so): as docker-compose.yml.
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "DO_NOT_TRACK": "1",
             # Cosmos' partial-parse cache is local state too: keep it per instance.
             "AIRFLOW__COSMOS__CACHE_DIR": str(settings.data_dir / "cosmos-cache"),
             "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
