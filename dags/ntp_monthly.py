@@ -66,6 +66,14 @@ SMTP is configured). Operations: `docs/operations.md`.
 """
 
 
+def _on_execute(context) -> None:
+    """A task's process runs that task and ends: what survives a full garbage collection in it is frozen, so
+    that the next one does not walk it again (ntp_core/heap.py)."""
+    from ntp_core.heap import freeze_survivors
+
+    freeze_survivors()
+
+
 def _on_failure(context) -> None:
     """A failed task of the monthly pipeline raises the pipeline alert."""
     from alerts.pipeline import alert_pipeline_failure
@@ -91,6 +99,7 @@ def _on_failure(context) -> None:
         "owner": "ntp-data-engineering",
         "retries": 1,
         "retry_delay": timedelta(seconds=20),
+        "on_execute_callback": _on_execute,
         "on_failure_callback": _on_failure,
     },
 )

@@ -16,6 +16,9 @@ runner, which speaks one version of it: the Task SDK's. Airflow's app builds the
 supports on its first request (Cadwyn: ≈ 3 s of each month's run, nine versions); here it builds the SDK's
 version and the few older ones Cadwyn needs to place the endpoints the newest version moved (≈ 1.1 s). The
 routes and schemas of the SDK's version are Airflow's own: nothing is served differently to this client.
+
+The process runs one month and ends, so what survives each full garbage collection is frozen
+(ntp_core/heap.py): the collections walk only what was made since instead of the whole heap again.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import os
 import sys
 import threading
 from typing import TYPE_CHECKING
+
+from ntp_core.heap import freeze_survivors
 
 if TYPE_CHECKING:
     from cadwyn import Version, VersionBundle
@@ -91,6 +96,7 @@ def serve_the_task_sdk_version() -> None:
 
 
 def main() -> None:
+    freeze_survivors()  # before Airflow's imports: their full collections are the first it saves
     from airflow.__main__ import main as airflow_main  # noqa: PLC0415 - Airflow only when the command runs
 
     if sys.argv[1:3] == ["dags", "test"]:

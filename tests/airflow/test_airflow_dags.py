@@ -24,9 +24,22 @@ STABLE_TASKS = {
 }
 
 DAGBAG_REPORT = r"""
-import json
+import gc, json
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder="dags")
+
+def freezes_survivors(task):
+    # whether the task's execute callbacks leave its process freezing what a full collection keeps
+    callbacks, frozen = list(gc.callbacks), gc.get_freeze_count()
+    run = task.on_execute_callback or []
+    for callback in run if isinstance(run, list) else [run]:
+        callback({})
+    gc.collect()
+    froze = gc.get_freeze_count() > frozen
+    gc.callbacks[:] = callbacks
+    gc.unfreeze()
+    return froze
+
 out = {"errors": {k: str(v)[-2000:] for k, v in bag.import_errors.items()}, "dags": {}}
 for dag_id, dag in bag.dags.items():
     out["dags"][dag_id] = {
@@ -34,6 +47,7 @@ for dag_id, dag in bag.dags.items():
         "max_active_runs": dag.max_active_runs,
         "tasks": {t.task_id: {"doc": bool(t.doc_md or t.doc), "owner": t.owner,
                               "on_failure": bool(t.on_failure_callback), "retries": t.retries,
+                              "freezes_survivors": freezes_survivors(t),
                               "group": t.task_group.group_id if t.task_group else None,
                               "mapped": "MappedOperator" in type(t).__name__,
                               "upstream": sorted(t.upstream_task_ids), "downstream": sorted(t.downstream_task_ids)}
@@ -88,6 +102,7 @@ def test_monthly_dag_shape_docs_and_callbacks(dagbag: dict) -> None:
     for task_id, t in tasks.items():
         assert t["owner"] == "ntp-data-engineering", task_id
         assert t["on_failure"], f"{task_id} has no failure callback (pipeline alert)"
+        assert t["freezes_survivors"], f"{task_id}'s process walks its whole heap at every full collection"
         assert t["doc"], f"{task_id} has no doc"
 
 
