@@ -26,7 +26,7 @@ frozen = gc.get_freeze_count()
 later = [[i] for i in range(1_000)]
 gc.collect()
 print(json.dumps({"freed": freed, "frozen": frozen, "frozen_later": gc.get_freeze_count(),
-                  "callbacks": len(gc.callbacks), "kept": len(kept) + len(later)}))
+                  "callbacks": len(gc.callbacks)}))
 """
 
 
@@ -44,7 +44,6 @@ def test_survivors_of_a_full_collection_are_frozen_and_garbage_still_freed() -> 
     assert on["frozen"] >= 50_000  # every kept list, and the rest of the interpreter's objects
     assert on["frozen_later"] >= on["frozen"] + 1_000  # the next full collection froze what was made since
     assert on["callbacks"] == 1
-    assert on["kept"] == 51_000
 
 
 def test_without_it_nothing_is_frozen() -> None:
