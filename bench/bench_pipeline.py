@@ -25,20 +25,19 @@ In one run, on this machine, in this order:
    data built, the other provinces' earlier figures in the warehouse and in the alert).
 
 Figures: P5 = `ntp run` of month 1 / direct month 1, the medians of the pairs (target ≤ 2); small month /
-national month 1 (its median; ≤ 0.3), the
-small month's `ntp run` / its direct work (≤ 2, as P5), and, as the floor of the small / national ratio, the
-same ratio for the two months done directly; the later small month / the median of national months 2 … N
-(months in service on both sides); P3 growth = month N / month 1, for the whole month (≤ 1.2) and
-per model (≤ 1.5) on each model built alone, `dbt run --threads 1` of a month, the median of `--alone-runs`
-runs per model (benchlib.models_alone; models under `--min-model-s` alone at month 1 are listed but not
-judged). Month 1 is rebuilt in a copy of the warehouse database taken right after month 1's run, month N in
-the warehouse after month N's run, the two in turn in the same minutes (interleaved_alone): the machine's
-speed, which drifts over the hour a backfill takes on these shared machines, is the same for both. The DAG's
-own two-thread node times are listed beside, with month N / month 2 (month 1 creates the incremental models,
-later months insert into them). The models that read only seeds (no source upstream) cannot grow with the
-history: the median of their ratios is printed as the drift (expected ≈ 1 with the two states timed
-alike; 0.86–1.23 in the runs of docs/performance.md: noise on nodes of 0.05–0.3 s); each model's ratio is
-also listed divided by it (the target is judged on the plain ratio).
+national month 1 (its median; ≤ 0.3), the small month's `ntp run` / its direct work (≤ 2, as P5), and, as the
+floor of the small / national ratio, the same ratio for the two months done directly; the later small month /
+the median of national months 2 … N (months in service on both sides); P3 growth = month N / month 1, for the
+whole month (≤ 1.2) and per model (≤ 1.5) on each model built alone, `dbt run --threads 1` of a month, the
+median of `--alone-runs` runs per model (5, after an untimed one; quick 3; benchlib.models_alone; models under
+`--min-model-s` alone at month 1 are listed but not judged). Month 1 is rebuilt in a copy of the warehouse
+database taken right after month 1's run, month N in the warehouse after month N's run, the two in turn in the
+same minutes (interleaved_alone): the machine's speed, which drifts over the hour a backfill takes on these
+shared machines, is the same for both. The DAG's own two-thread node times are listed beside, with month N /
+month 2 (month 1 creates the incremental models, later months insert into them). The models that read only
+seeds (no source upstream) cannot grow with the history: the median of their ratios is printed as the drift
+(expected ≈ 1 with the two states timed alike; 0.86–1.23 in the runs of docs/performance.md: noise on nodes of
+0.05–0.3 s); each model's ratio is also listed divided by it (the target is judged on the plain ratio).
 The data tests' time in the DAG's build, their sum per month and the largest at month N against month 1,
 follows (no target: a test that reads a whole table grows with it).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
@@ -224,7 +223,9 @@ def interleaved_alone(data: Path, work: Path, first: str, last: str, runs: int) 
     after month 1's run — and on month N in the warehouse itself, one run of each in turn (1 N, N 1, 1 N …),
     `runs` times: both states are measured in the same minutes, so that the machine running slower or faster
     than it did an hour earlier (these machines are shared) does not read as growth, and neither always
-    runs second. Own target folders, so that each keeps its partial parse."""
+    runs second. Own target folders, so that each keeps its partial parse. One untimed run of each state
+    comes first: the first rebuild after a month's run, which parses the project for its target folder and
+    meets what that run left behind, is the one most often slow."""
     env = dict(private_env(data), **libpq_env(EmbeddedServer(data / "warehouse").url()))
     env_first = dict(env, PGDATABASE=MONTH1_DB)
     times_first: dict[str, list[float]] = {}
@@ -233,6 +234,8 @@ def interleaved_alone(data: Path, work: Path, first: str, last: str, runs: int) 
         (env_first, first, work / "dbt-alone-month1", times_first),
         (env, last, work / "dbt-alone-monthN", times_last),
     ]
+    for e, month, target_dir, _ in states:  # warm-up, not timed
+        models_alone(e, target_dir, month, 1)
     for k in range(runs):
         for e, month, target_dir, times in states if k % 2 == 0 else states[::-1]:  # 1 N, N 1, 1 N, …
             for name, seconds in models_alone(e, target_dir, month, 1).items():
@@ -295,7 +298,12 @@ def main() -> None:
     )
     ap.add_argument("--skip-direct", action="store_true")
     ap.add_argument("--skip-small", action="store_true")
-    ap.add_argument("--alone-runs", type=int, default=3, help="one-thread rebuilds of months 1 and N, per model")
+    ap.add_argument(
+        "--alone-runs",
+        type=int,
+        default=None,
+        help="one-thread rebuilds of months 1 and N, per model, after a warm-up (5; quick 3)",
+    )
     ap.add_argument(
         "--p5-runs",
         type=int,
@@ -307,6 +315,7 @@ def main() -> None:
     args = ap.parse_args()
     n_months = args.months or (2 if args.quick else 12 if args.full else 3)
     p5_runs = args.p5_runs or (1 if args.quick else 3)
+    args.alone_runs = args.alone_runs or (3 if args.quick else 5)
     scale = args.scale or ("3" if args.quick else "national")
     gen_scale: str | int = scale if scale == "national" else int(scale)
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
