@@ -75,6 +75,7 @@ from ntp_core.warehouse import DATABASE, EmbeddedServer, libpq_env  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 NTP = str(VENV_BIN / "ntp")
 MONTH1_DB = "ntp_bench_month1"
+MONTH2_DB = "ntp_bench_month2"
 
 
 def months_from(first: date, n: int) -> list[date]:
@@ -218,29 +219,26 @@ def snapshot(data: Path, name: str) -> None:
         )
 
 
-def interleaved_alone(data: Path, work: Path, first: str, last: str, runs: int) -> tuple[dict, dict]:
-    """Each model alone (benchlib.models_alone: `dbt run --threads 1`) on month 1 — in the snapshot taken right
-    after month 1's run — and on month N in the warehouse itself, one run of each in turn (1 N, N 1, 1 N …),
-    `runs` times: both states are measured in the same minutes, so that the machine running slower or faster
-    than it did an hour earlier (these machines are shared) does not read as growth, and neither always
-    runs second. Own target folders, so that each keeps its partial parse. One untimed run of each state
-    comes first: the first rebuild after a month's run, which parses the project for its target folder and
-    meets what that run left behind, is the one most often slow."""
+def interleaved_alone(data: Path, work: Path, states: list[tuple[str, str]], runs: int) -> list[dict]:
+    """Each model alone (benchlib.models_alone: `dbt run --threads 1`) in each state, given as (database,
+    report month): month 1 and month 2 in the snapshots taken right after their runs, month N in the warehouse
+    itself. One run of each in turn, the order rotating from round to round (1 2 N, 2 N 1, N 1 2 …), `runs`
+    rounds: every state is measured in the same minutes, so that the machine running slower or faster than it
+    did an hour earlier (these machines are shared) does not read as growth, and none always runs first. Own
+    target folders, so that each keeps its partial parse. One untimed run of each state comes first: the
+    first rebuild after a month's run, which parses the project for its target folder and meets what that run
+    left behind, is the one most often slow. Returns each state's times per model, in the order given."""
     env = dict(private_env(data), **libpq_env(EmbeddedServer(data / "warehouse").url()))
-    env_first = dict(env, PGDATABASE=MONTH1_DB)
-    times_first: dict[str, list[float]] = {}
-    times_last: dict[str, list[float]] = {}
-    states = [
-        (env_first, first, work / "dbt-alone-month1", times_first),
-        (env, last, work / "dbt-alone-monthN", times_last),
+    timed: list[tuple[dict[str, str], str, Path, dict[str, list[float]]]] = [
+        (dict(env, PGDATABASE=database), month, work / f"dbt-alone-{database}", {}) for database, month in states
     ]
-    for e, month, target_dir, _ in states:  # warm-up, not timed
+    for e, month, target_dir, _ in timed:  # warm-up, not timed
         models_alone(e, target_dir, month, 1)
     for k in range(runs):
-        for e, month, target_dir, times in states if k % 2 == 0 else states[::-1]:  # 1 N, N 1, 1 N, …
+        for e, month, target_dir, times in timed[k % len(timed) :] + timed[: k % len(timed)]:
             for name, seconds in models_alone(e, target_dir, month, 1).items():
                 times.setdefault(name, []).extend(seconds)
-    return times_first, times_last
+    return [times for *_, times in timed]
 
 
 def seed_only_models(manifest: Path) -> set[str]:
@@ -352,16 +350,17 @@ def main() -> None:
             res = ntp_run(backfill_dir, inbox, m.strftime("%Y-%m"))
             print(brief(res), flush=True)
             per_month.append(res)
-            if i == 0 and n_months > 1:
-                # the warehouse as month 1 left it, kept for P3 per model at month N (interleaved_alone)
-                snapshot(backfill_dir, MONTH1_DB)
+            if i < 2 and i < n_months - 1:
+                # the warehouse as months 1 and 2 left it, kept for P3 per model at month N (interleaved_alone)
+                snapshot(backfill_dir, (MONTH1_DB, MONTH2_DB)[i])
             if i == n_months - 1 and n_months > 1:
-                first_runs, last_runs = interleaved_alone(
-                    backfill_dir, work, months[0].strftime("%Y-%m"), m.strftime("%Y-%m"), args.alone_runs
+                alone = [(MONTH1_DB, 0)] + ([(MONTH2_DB, 1)] if n_months > 2 else []) + [(DATABASE, i)]
+                all_runs = interleaved_alone(
+                    backfill_dir, work, [(db, months[j].strftime("%Y-%m")) for db, j in alone], args.alone_runs
                 )
-                for r, runs in ((per_month[0], first_runs), (res, last_runs)):
-                    r["models_alone_runs_s"] = runs
-                    r["models_alone_s"] = {k: round(median(v), 2) for k, v in runs.items()}
+                for (_, j), runs in zip(alone, all_runs, strict=True):
+                    per_month[j]["models_alone_runs_s"] = runs
+                    per_month[j]["models_alone_s"] = {k: round(median(v), 2) for k, v in runs.items()}
             if i == 0 and not args.skip_direct:
                 # right after month 1 through the DAG, so that both see the same machine load
                 direct_dir = work / "direct"
@@ -427,6 +426,15 @@ def main() -> None:
             s2 = second.get(r["model"])
             r["ratio_from_month2"] = round(r["monthN_s"] / s2, 2) if s2 else None
     models = growth(first.get("models_alone_s", {}), last.get("models_alone_s", {}), args.min_model_s)
+    # Month 2 is the first month whose rules have a previous month to compare with (NTP-T01, T02 and the
+    # figures of the previous month they read): month N / month 2 is the growth with the history alone.
+    second_alone = per_month[1].get("models_alone_s", {}) if n_months > 2 else {}
+    for r in models:
+        s2 = second_alone.get(r["model"])
+        r["month2_s"] = s2
+        r["ratio_from_month2"] = round(r["monthN_s"] / s2, 2) if s2 else None
+    judged_from_2 = [r for r in models if r["judged"] and r["ratio_from_month2"] is not None]
+    worst_from_2 = max(judged_from_2, key=lambda r: r["ratio_from_month2"]) if judged_from_2 else None
     judged = [r for r in models if r["judged"] and r["ratio"] is not None]
     worst = max(judged, key=lambda r: r["ratio"]) if judged else None
     # The control: models that read only seeds, whose work is the same in both states: their median ratio
@@ -555,23 +563,30 @@ def main() -> None:
     in_dag_by_model = {r["model"]: r for r in in_dag}
     print(f"\nPer model, largest at month {n_months} first (seconds; alone: one thread, median of {args.alone_runs}):")
     head = (
-        f"| model | alone, month 1 | alone, month {n_months} | ratio | ratio / drift "
-        f"| in the DAG, month 1 | month {n_months} | ratio |"
+        f"| model | alone, month 1 | alone, month 2 | alone, month {n_months} | ratio | ratio / drift "
+        f"| {n_months} / 2 | in the DAG, month 1 | month {n_months} | ratio |"
     )
     print(head)
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in models[:15]:
         flag = "" if r["judged"] else " (not judged)"
         flag += " (reads only seeds)" if r["model"] in control else ""
         d = in_dag_by_model.get(r["model"], {})
         print(
-            f"| {r['model']} | {r['month1_s']} | {r['monthN_s']} | {r['ratio']}{flag} | {r['ratio_over_drift']} "
+            f"| {r['model']} | {r['month1_s']} | {r['month2_s'] or ''} | {r['monthN_s']} | {r['ratio']}{flag} "
+            f"| {r['ratio_over_drift']} | {r['ratio_from_month2'] or ''} "
             f"| {d.get('month1_s', '')} | {d.get('monthN_s', '')} | {d.get('ratio', '')} |"
         )
     if drift is not None:
         listed = ", ".join(f"{k} {v}" for k, v in sorted(control_ratios.items()))
         print(
             f"machine drift, month {n_months} / month 1 of the models reading only seeds: {drift} (median of {listed})"
+        )
+    if worst_from_2:
+        print(
+            f"P3 worst model alone, month {n_months} / month 2 ({worst_from_2['model']}) = "
+            f"{worst_from_2['ratio_from_month2']} (no target: the growth with the history once the rules have a "
+            "previous month)"
         )
     emit(
         "pipeline",
@@ -591,6 +606,7 @@ def main() -> None:
         floors=floors,
         model_growth=models,
         machine_drift={"median": drift, "models": control_ratios},
+        worst_model_from_month2=worst_from_2,
         model_growth_in_dag=in_dag,
         test_growth_in_dag=test_growth,
     )
