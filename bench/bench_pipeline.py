@@ -29,15 +29,17 @@ national month 1 (its median; ≤ 0.3), the small month's `ntp run` / its direct
 floor of the small / national ratio, the same ratio for the two months done directly; the later small month /
 the median of national months 2 … N (months in service on both sides); P3 growth = month N / month 1, for the
 whole month (≤ 1.2) and per model (≤ 1.5) on each model built alone, `dbt run --threads 1` of a month, the
-median of `--alone-runs` runs per model (5, after an untimed one; quick 3; benchlib.models_alone; models under
-`--min-model-s` alone at month 1 are listed but not judged). Month 1 is rebuilt in a copy of the warehouse
-database taken right after month 1's run, month N in the warehouse after month N's run, the two in turn in the
-same minutes (interleaved_alone): the machine's speed, which drifts over the hour a backfill takes on these
-shared machines, is the same for both. The DAG's own two-thread node times are listed beside, with month N /
-month 2 (month 1 creates the incremental models, later months insert into them). The models that read only
-seeds (no source upstream) cannot grow with the history: the median of their ratios is printed as the drift
-(expected ≈ 1 with the two states timed alike; 0.86–1.23 in the runs of docs/performance.md: noise on nodes of
-0.05–0.3 s); each model's ratio is also listed divided by it (the target is judged on the plain ratio).
+fastest of `--alone-runs` runs per model (5, after an untimed one; quick 3; benchlib.models_alone; the ratio
+of the medians beside it; models under `--min-model-s` alone at month 1 are listed but not judged). A plan
+cliff slows every run, so the fastest keeps it; what another process takes from a run on these shared two-core
+machines it leaves out. Months 1 and 2 are rebuilt in copies of the warehouse database taken right after their
+runs, month N in the warehouse after month N's run, in turn in the same minutes (interleaved_alone): the
+machine's speed, which drifts over the hour a backfill takes, is the same for all. Month N / month 2 is
+printed too: month 1 is the one month whose rules have no previous month to compare with. The DAG's own
+two-thread node times are listed beside, with month N / month 2 (month 1 creates the incremental models, later
+months insert into them). The models that read only seeds (no source upstream) cannot grow with the history:
+the median of their ratios is printed as the drift (expected ≈ 1 with the states timed alike: noise on nodes
+of 0.05–0.3 s).
 The data tests' time in the DAG's build, their sum per month and the largest at month N against month 1,
 follows (no target: a test that reads a whole table grows with it).
 --quick: 2 months at 3 lines per key (≈ 0.1× national); default: 3 national months; --full: 12 national
@@ -361,6 +363,7 @@ def main() -> None:
                 for (_, j), runs in zip(alone, all_runs, strict=True):
                     per_month[j]["models_alone_runs_s"] = runs
                     per_month[j]["models_alone_s"] = {k: round(median(v), 2) for k, v in runs.items()}
+                    per_month[j]["models_alone_fastest_s"] = {k: round(min(v), 2) for k, v in runs.items()}
             if i == 0 and not args.skip_direct:
                 # right after month 1 through the DAG, so that both see the same machine load
                 direct_dir = work / "direct"
@@ -415,20 +418,26 @@ def main() -> None:
     first, last = per_month[0], per_month[-1]
     targets = []
     month_growth = round(last["wall_s"] / first["wall_s"], 2)
-    # P3 per model is judged on each model built alone (interleaved_alone: one thread, median of --alone-runs
-    # rebuilds, months 1 and N both through dbt's incremental path, timed in turn); the DAG's own two-thread
-    # node times are listed beside, with month N / month 2 (month 1 creates the incremental models, later
-    # months insert).
+    # P3 per model is judged on each model built alone (interleaved_alone: one thread, the fastest of
+    # --alone-runs rebuilds, months 1, 2 and N through dbt's incremental path, timed in turn). A plan cliff
+    # slows every run of the model, so the fastest run keeps it, and leaves out what another process took from
+    # the others on these shared two-core machines (the estimator timeit's documentation gives for the same
+    # reason); the ratio of the medians is listed too. The DAG's own two-thread node times are listed beside,
+    # with month N / month 2 (month 1 creates the incremental models, later months insert).
     in_dag = growth(first["models_s"], last["models_s"], args.min_model_s)
     if n_months > 2:
         second = per_month[1]["models_s"]
         for r in in_dag:
             s2 = second.get(r["model"])
             r["ratio_from_month2"] = round(r["monthN_s"] / s2, 2) if s2 else None
-    models = growth(first.get("models_alone_s", {}), last.get("models_alone_s", {}), args.min_model_s)
+    models = growth(first.get("models_alone_fastest_s", {}), last.get("models_alone_fastest_s", {}), args.min_model_s)
+    first_median, last_median = first.get("models_alone_s", {}), last.get("models_alone_s", {})
+    for r in models:
+        m1, mn = first_median.get(r["model"]), last_median.get(r["model"])
+        r["ratio_of_medians"] = round(mn / m1, 2) if m1 and mn else None
     # Month 2 is the first month whose rules have a previous month to compare with (NTP-T01, T02 and the
     # figures of the previous month they read): month N / month 2 is the growth with the history alone.
-    second_alone = per_month[1].get("models_alone_s", {}) if n_months > 2 else {}
+    second_alone = per_month[1].get("models_alone_fastest_s", {}) if n_months > 2 else {}
     for r in models:
         s2 = second_alone.get(r["model"])
         r["month2_s"] = s2
@@ -439,7 +448,7 @@ def main() -> None:
     worst = max(judged, key=lambda r: r["ratio"]) if judged else None
     # The control: models that read only seeds, whose work is the same in both states: their median ratio
     # (the drift) should be ≈ 1 when the two states are timed alike. The target is judged on the plain ratio;
-    # each model's ratio divided by the drift is listed too.
+    # each model's ratio divided by the drift is in the JSON.
     control = seed_only_models(ROOT / "dbt_project" / "target" / "manifest.json")
     control_ratios = {r["model"]: r["ratio"] for r in models if r["model"] in control and r["ratio"]}
     drift = round(median(list(control_ratios.values())), 2) if control_ratios else None
@@ -453,7 +462,7 @@ def main() -> None:
             targets.append(
                 target(
                     "P3",
-                    f"worst model alone, month {n_months} / month 1 ({worst['model']})",
+                    f"worst model alone (fastest run), month {n_months} / month 1 ({worst['model']})",
                     worst["ratio"],
                     "<= 1.5",
                     worst["ratio"] <= 1.5,
@@ -561,9 +570,12 @@ def main() -> None:
     for r in test_growth[:8]:
         print(f"  {r['model'].rsplit('.', 1)[0]}: {r['month1_s']} → {r['monthN_s']} s")
     in_dag_by_model = {r["model"]: r for r in in_dag}
-    print(f"\nPer model, largest at month {n_months} first (seconds; alone: one thread, median of {args.alone_runs}):")
+    print(
+        f"\nPer model, largest at month {n_months} first (seconds; alone: one thread, the fastest of "
+        f"{args.alone_runs} runs; {n_months} / 1 of the medians beside):"
+    )
     head = (
-        f"| model | alone, month 1 | alone, month 2 | alone, month {n_months} | ratio | ratio / drift "
+        f"| model | alone, month 1 | alone, month 2 | alone, month {n_months} | {n_months} / 1 | of the medians "
         f"| {n_months} / 2 | in the DAG, month 1 | month {n_months} | ratio |"
     )
     print(head)
@@ -574,7 +586,7 @@ def main() -> None:
         d = in_dag_by_model.get(r["model"], {})
         print(
             f"| {r['model']} | {r['month1_s']} | {r['month2_s'] or ''} | {r['monthN_s']} | {r['ratio']}{flag} "
-            f"| {r['ratio_over_drift']} | {r['ratio_from_month2'] or ''} "
+            f"| {r['ratio_of_medians']} | {r['ratio_from_month2'] or ''} "
             f"| {d.get('month1_s', '')} | {d.get('monthN_s', '')} | {d.get('ratio', '')} |"
         )
     if drift is not None:

@@ -137,8 +137,9 @@ def models_alone(env: dict, target_dir: Path, period: str, runs: int = 3) -> dic
 
     In a two-thread `dbt build` a node's time also holds the CPU that the other thread's node takes from it on
     a 2-core machine, so the same model on the same month moves by ± 0.5 s from one build to the next, and
-    what runs beside it changes with the month. Alone, one run in three may still be an outlier (the first
-    after a build, often): P3 per model is judged on the median of these times."""
+    what runs beside it changes with the month. Alone, a run still loses time to the other processes of a
+    shared machine now and then: P3 per model is judged on the fastest of these times (a plan cliff slows them
+    all)."""
     times: dict[str, list[float]] = {}
     for _ in range(runs):
         _, nodes = dbt(
