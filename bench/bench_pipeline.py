@@ -302,7 +302,7 @@ def main() -> None:
         "--alone-runs",
         type=int,
         default=None,
-        help="one-thread rebuilds of months 1 and N, per model, after a warm-up (5; quick 3)",
+        help="one-thread rebuilds of months 1, 2 and N, per model, after a warm-up (5; quick 3)",
     )
     ap.add_argument(
         "--p5-runs",
